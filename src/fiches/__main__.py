@@ -1,0 +1,3 @@
+from fiches.cli import main
+
+main()

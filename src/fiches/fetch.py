@@ -1,0 +1,203 @@
+"""Download archives: timeouts, retries, conditional requests, verified before anything moves.
+
+This module knows nothing of what the archives hold; `ingest` checks and parses them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from fiches.atomic import temp_path_for
+from fiches.config import USER_AGENT, Limits, Network
+from fiches.errors import FetchError
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+RETRY_STATUS = frozenset({500, 502, 503, 504, 429})
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Download:
+    url: str
+    path: Path  # a temporary file in the target folder, or the existing file when not modified
+    size: int
+    sha256: str
+    fetched_at: str
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool = False
+
+
+class _Retryable(Exception):
+    pass
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    session.trust_env = False  # no proxy or netrc surprises: the URL is what gets fetched
+    return session
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def download(
+    url: str,
+    dest_dir: Path,
+    *,
+    network: Network,
+    limits: Limits,
+    previous: dict | None = None,
+    session: requests.Session | None = None,
+) -> Download:
+    """Fetch `url` into a temporary file in `dest_dir`, retrying what is worth retrying.
+
+    `previous` is the manifest entry of the last good download of this URL: when its file is
+    still there, the request is conditional and a 304 downloads nothing.
+    """
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise FetchError(f"URL refusée (seuls http et https sont acceptés) : {url}")
+    session = session or new_session()
+    started = time.monotonic()
+    last_error = ""
+    for attempt in range(network.attempts):
+        if attempt:
+            pause = network.backoff * 2 ** (attempt - 1)
+            if time.monotonic() - started + pause > network.deadline:
+                break
+            time.sleep(pause)
+        try:
+            return _attempt(url, dest_dir, network, limits, previous, session, started)
+        except _Retryable as exc:
+            last_error = str(exc)
+        if time.monotonic() - started > network.deadline:
+            break
+    raise FetchError(f"échec du téléchargement de {url} après {attempt + 1} essai(s) : {last_error}")
+
+
+def _conditional_headers(previous: dict | None, dest_dir: Path) -> dict[str, str]:
+    if not previous or not (dest_dir / previous.get("file", "")).is_file():
+        return {}
+    headers = {}
+    if previous.get("etag"):
+        headers["If-None-Match"] = previous["etag"]
+    if previous.get("last_modified"):
+        headers["If-Modified-Since"] = previous["last_modified"]
+    return headers
+
+
+def _get(url: str, session: requests.Session, network: Network, headers: dict[str, str]) -> requests.Response:
+    """GET following redirects only within the same scheme and host."""
+    origin = urlsplit(url)
+    for _ in range(MAX_REDIRECTS + 1):
+        response = session.get(
+            url,
+            headers=headers,
+            stream=True,
+            allow_redirects=False,
+            timeout=(network.connect_timeout, network.read_timeout),
+        )
+        if response.status_code not in (301, 302, 303, 307, 308):
+            return response
+        target = urljoin(url, response.headers.get("Location", ""))
+        response.close()
+        parts = urlsplit(target)
+        if (parts.scheme, parts.hostname, parts.port) != (origin.scheme, origin.hostname, origin.port):
+            raise FetchError(f"redirection refusée de {url} vers un autre hôte ou protocole : {target}")
+        url = target
+    raise FetchError(f"trop de redirections depuis {origin.geturl()}")
+
+
+def _attempt(
+    url: str,
+    dest_dir: Path,
+    network: Network,
+    limits: Limits,
+    previous: dict | None,
+    session: requests.Session,
+    started: float,
+) -> Download:
+    headers = _conditional_headers(previous, dest_dir)
+    try:
+        response = _get(url, session, network, headers)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise _Retryable(f"connexion impossible ({type(exc).__name__})") from None
+    with response:
+        if response.status_code == 304 and previous:
+            path = dest_dir / previous["file"]
+            return Download(
+                url, path, previous["size"], previous["sha256"], _now(),
+                previous.get("etag"), previous.get("last_modified"), not_modified=True,
+            )
+        if response.status_code in RETRY_STATUS:
+            raise _Retryable(f"le serveur a répondu {response.status_code}")
+        if response.status_code != 200:
+            raise FetchError(f"{url} : le serveur a répondu {response.status_code} {response.reason} au lieu d'une archive")
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type in ("text/html", "application/xhtml+xml"):
+            raise FetchError(
+                f"{url} : page HTML reçue ({content_type}) au lieu d'une archive zip ; "
+                "le site est peut-être en maintenance, ou l'URL a changé (voir le catalogue)"
+            )
+        expected = response.headers.get("Content-Length")
+        declared = int(expected) if expected and expected.isdigit() else None
+        if declared is not None and declared > limits.max_download_size:
+            raise FetchError(f"{url} : {declared} octets annoncés, au-delà de la limite de {limits.max_download_size}")
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        temp = temp_path_for(dest_dir / Path(urlsplit(url).path).name)
+        try:
+            size, digest, head = _stream(response, temp, limits, network, started)
+            if declared is not None and size != declared:
+                raise _Retryable(f"corps tronqué : {size} octets reçus sur {declared} annoncés")
+            if not head.startswith(ZIP_MAGIC):
+                kind = "une page HTML" if head.lstrip().startswith(b"<") else "un fichier qui n'est pas un zip"
+                raise FetchError(f"{url} : {kind} reçu au lieu d'une archive zip")
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return Download(
+            url, temp, size, digest, _now(), response.headers.get("ETag"), response.headers.get("Last-Modified")
+        )
+
+
+def _stream(response: requests.Response, temp: Path, limits: Limits, network: Network, started: float) -> tuple[int, str, bytes]:
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    try:
+        with temp.open("wb") as handle:
+            for chunk in response.iter_content(chunk_size=1 << 20):
+                if not head:
+                    head = chunk[:8]
+                size += len(chunk)
+                if size > limits.max_download_size:
+                    raise FetchError(f"téléchargement interrompu : plus de {limits.max_download_size} octets")
+                if time.monotonic() - started > network.deadline:
+                    raise FetchError(f"téléchargement interrompu : plus de {network.deadline:.0f} s")
+                digest.update(chunk)
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout) as exc:
+        raise _Retryable(f"connexion coupée pendant le transfert ({type(exc).__name__})") from None
+    except OSError as exc:
+        raise FetchError(f"écriture impossible dans {temp.parent} : {exc.strerror or exc}") from None
+    return size, digest.hexdigest(), head
