@@ -217,19 +217,22 @@ def _read_fields(raw: bytes, source: str) -> tuple[pa.Table, np.ndarray | None, 
         invalid_texts.append(row.text)
         return "skip"
 
-    table = pcsv.read_csv(
-        pa.BufferReader(pa.py_buffer(body)),
-        read_options=pcsv.ReadOptions(column_names=list(FIELDS), block_size=16 << 20),
-        parse_options=pcsv.ParseOptions(delimiter=";", quote_char=False, invalid_row_handler=on_invalid),
-        convert_options=pcsv.ConvertOptions(column_types={name: pa.binary() for name in FIELDS}),
-    )
-    if not invalid_texts:
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(pa.py_buffer(body)),
+            read_options=pcsv.ReadOptions(column_names=list(FIELDS), block_size=16 << 20),
+            parse_options=pcsv.ParseOptions(delimiter=";", quote_char=False, invalid_row_handler=on_invalid),
+            convert_options=pcsv.ConvertOptions(column_types={name: pa.binary() for name in FIELDS}),
+        )
+    except pa.ArrowInvalid:  # empty input, or bytes pyarrow will not split: go line by line
+        table = None
+    if table is not None and not invalid_texts:
         return table, None, []
     good_lines, bad_lines = _line_numbers(body)
-    if len(good_lines) != table.num_rows or len(bad_lines) != len(invalid_texts):
+    if table is None or len(good_lines) != table.num_rows or len(bad_lines) != len(invalid_texts):
         rows, numbers, invalid = _slow_split(bytes(body))
         columns = list(zip(*rows, strict=True)) if rows else [()] * 10
-        table = pa.table({name: pa.array(col, pa.binary()) for name, col in zip(FIELDS, columns)})
+        table = pa.table({name: pa.array(list(col), pa.binary()) for name, col in zip(FIELDS, columns)})
         good_lines = np.asarray(numbers, dtype=np.int64)
         bad = [BadRow(source, n, "nombre de champs différent de 10", t[:200]) for n, t in invalid]
         return table, good_lines, bad
@@ -316,12 +319,13 @@ def parse_data_file(
         [("value", "sum"), ("mass", "sum"), ("value", "count")]
     )
     if grouped.num_rows != typed.num_rows:
-        typed, duplicates = _drop_duplicates(typed, quarter_keys)
         if line_numbers is None:
             body = raw[len(BOM) :] if raw.startswith(BOM) else raw
             line_numbers, _ = _line_numbers(body)
+        deduplicated, duplicates = _drop_duplicates(typed, quarter_keys)
         for index in duplicates:
             bad_rows.append(BadRow(source, int(line_numbers[index]), "ligne en double (même clé et même trimestre)", _text_typed(typed, index)))
+        typed = deduplicated
         grouped = typed.group_by(quarter_keys, use_threads=False).aggregate([("value", "sum"), ("mass", "sum")])
     grouped = grouped.select([*quarter_keys, "value_sum", "mass_sum"]).rename_columns([*quarter_keys, "value", "mass"])
     bad_rows.sort(key=lambda row: row.line)

@@ -71,6 +71,15 @@ DEPARTEMENTS: dict[str, tuple[str, str]] = {
 }
 # fmt: on
 
+#: How French says "of <département>": l'Aveyron, le Nord, la Gironde, les Landes, Paris.
+_ARTICLES = {
+    "l'": "01 02 03 07 09 10 11 12 27 28 34 35 36 37 60 61 89 91",
+    "les": "04 05 06 08 13 22 40 64 65 66 79 88 78 92",
+    "le": "14 15 18 25 29 30 31 32 39 41 45 46 47 49 56 59 62 63 67 68 69 81 82 83 84 90 94 95",
+    "la": "16 17 19 20 21 23 24 26 33 42 43 44 48 50 51 52 53 54 55 57 58 70 72 73 74 76 77 80 85 86 87 93 9A 9B 9C",
+}
+_ARTICLE_OF = {code: article for article, codes in _ARTICLES.items() for code in codes.split()}
+
 MONACO = "99"
 #: Codes people type that the customs files spell differently.
 ALIASES: dict[str, str] = {
@@ -96,6 +105,18 @@ class Territory:
     @property
     def slug(self) -> str:
         return f"{self.code}-{slugify(self.name)}"
+
+    @property
+    def of_name(self) -> str:
+        """ "de l'Aveyron", "du Nord", "de la région Occitanie", "de la France"."""
+        if self.level == "france":
+            return "de la France"
+        if self.level == "region":
+            return f"de la région {self.name}"
+        article = _ARTICLE_OF.get(self.code)
+        return {"l'": f"de l'{self.name}", "le": f"du {self.name}", "la": f"de la {self.name}", "les": f"des {self.name}"}.get(
+            article or "", f"de {self.name}"
+        )
 
     @property
     def region(self) -> Territory | None:

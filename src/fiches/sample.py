@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 SEED = 20240601
 #: Bump when the generator's output changes, so cached samples are rebuilt.
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 YEARS = (2023, 2024)
 FRANCE_TOTALS = {2023: {"E": 598e9, "I": 705e9}, 2024: {"E": 580e9, "I": 685e9}}
 DEFAULT_PAIRS = 320
@@ -61,6 +61,9 @@ _PRODUCTS = {
 }
 
 
+_EXCLUDED_A129 = {code for code, label in A129_LABELS.items() if "militaire" in label.lower() or "armes" in label.lower()}
+
+
 def _weights(codes: list[str], table: dict, side: int, default: float) -> np.ndarray:
     out = np.array([table.get(code, table.get(code[:3], (default, default)))[side] for code in codes], dtype=float)
     return out / out.sum()
@@ -74,10 +77,11 @@ def generate_rows(year: int, flow: str, *, pairs: int = DEFAULT_PAIRS, seed: int
     dep_rng = np.random.default_rng([seed, 7])  # a département keeps its size across years and flows
     size = dep_rng.lognormal(0.0, 0.45, len(deps))
     size *= np.array([_LARGE.get(d, 1.0) * (0.22 if d in _SMALL else 1.0) for d in deps])
-    size *= rng.lognormal(0.0, 0.06, len(deps))  # a little year-to-year movement
+    size *= rng.lognormal(0.0, 0.04, len(deps))  # a little year-to-year movement
     dep_totals = FRANCE_TOTALS[year][flow] * size / size.sum()
 
-    products = [row[0] for row in SAMPLE_CPF4]
+    # Military equipment is outside the customs statistics; services are not goods.
+    products = [row[0] for row in SAMPLE_CPF4 if row[1] not in _EXCLUDED_A129 and row[1][0] in "ABCDE"]
     product_a129 = {row[0]: row[1] for row in SAMPLE_CPF4}
     product_base = _weights([product_a129[p] for p in products], _PRODUCTS, side, 0.25)
     countries = list(SAMPLE_COUNTRIES)

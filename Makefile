@@ -1,0 +1,46 @@
+# fiches: two commands do all the set-up. `make reports` builds every factsheet, `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= out
+DEP    ?= 12
+JOBS   ?=
+SOURCE ?= auto
+
+.PHONY: install reports report test bench clean system-packages
+
+install: $(STAMP)
+
+# Debian's chromium for kaleido (never kaleido's own download) and poppler-utils for looking at PDFs.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml | system-packages
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test,bench]"
+	@touch $(STAMP)
+
+reports: install
+	$(BIN)/fiches build --all --source $(SOURCE) --out $(OUT) $(if $(JOBS),--jobs $(JOBS))
+
+report: install
+	$(BIN)/fiches build $(DEP) --source $(SOURCE) --out $(OUT)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/bench_ingest.py
+
+clean:
+	rm -rf $(OUT) data/cache data/raw data/sample data/manifest.json .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,250 @@
+"""Build many factsheets: data chosen once, shared work done once, outputs written atomically."""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fiches import __version__, render
+from fiches.charts.export import PlotlyExporter
+from fiches.config import PACKAGE_DIR, TEMPLATES_DIR, Settings
+from fiches.datasource import select
+from fiches.errors import FichesError, RenderError
+from fiches.geography import Territory, departement, factsheet_departements
+from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
+from fiches.store import YearData
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every worker needs to rebuild the same context: small and picklable."""
+
+    data_dir: str
+    source: str
+    year: int
+    out_dir: str
+    keep_html: bool
+    force: bool
+    build_date: str
+
+
+@dataclass
+class Outcome:
+    code: str
+    status: str  # "built" | "skipped" | "failed"
+    seconds: float = 0.0
+    reason: str = ""
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    year: int
+    source: str
+    outcomes: list[Outcome]
+    seconds: float
+    warning: str | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def year_dir(out_dir: Path, year: int) -> Path:
+    return out_dir / str(year)
+
+
+def output_base(out_dir: Path, year: int, territory: Territory) -> Path:
+    folder = {"departement": "departements", "region": "regions", "france": "france"}[territory.level]
+    return year_dir(out_dir, year) / folder / territory.slug
+
+
+def _hash_tree(digest: hashlib._Hash, root: Path, pattern: str) -> None:
+    for path in sorted(root.rglob(pattern)):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+
+
+_CODE_KEY: str | None = None
+
+
+def code_key() -> str:
+    """Hash of the templates, fonts and code: a factsheet is rebuilt when any of them changes."""
+    global _CODE_KEY
+    if _CODE_KEY is None:
+        digest = hashlib.sha256(__version__.encode())
+        _hash_tree(digest, TEMPLATES_DIR, "*")
+        _hash_tree(digest, PACKAGE_DIR, "*.py")
+        _CODE_KEY = digest.hexdigest()
+    return _CODE_KEY
+
+
+def build_key(data: YearData, previous: YearData | None, territory: Territory, source: str) -> str:
+    parts = {
+        "code": code_key(),
+        "source": source,
+        "year": data.year,
+        "archives": data.meta.get("archives", []),
+        "previous": previous.meta.get("archives", []) if previous else None,
+        "territory": territory.slug,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _up_to_date(base: Path, key: str) -> bool:
+    paths = [base.with_suffix(s) for s in (".pdf", ".json", ".xlsx")]
+    if not all(p.is_file() for p in paths):
+        return False
+    try:
+        return json.loads(paths[1].read_text(encoding="utf-8")).get("build_key") == key
+    except (OSError, ValueError):
+        return False
+
+
+class Builder:
+    """One process's building context: data, comparisons and one Chromium, reused for every factsheet."""
+
+    def __init__(self, job: Job, current: YearData, previous: YearData | None) -> None:
+        self.job = job
+        self.current, self.previous = current, previous
+        self.trade = TradeYear(current, previous)
+        self.comparisons = Comparisons(self.trade)
+        self.shared_charts: dict[str, render.Chart] = {}
+        self.exporter = PlotlyExporter()
+        self.env = render.environment()
+        self.provenance = provenance(self.trade, __version__, job.build_date)
+
+    def build(self, territory: Territory) -> Outcome:
+        started = time.perf_counter()
+        out_dir = Path(self.job.out_dir)
+        base = output_base(out_dir, self.current.year, territory)
+        key = build_key(self.current, self.previous, territory, self.job.source)
+        if not self.job.force and _up_to_date(base, key):
+            return Outcome(territory.code, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
+        try:
+            fs = factsheet(self.trade, territory, self.provenance, self.comparisons)
+            charts = render.charts_for(fs, self.exporter, self.shared_charts)
+            document = render.html(fs, charts, self.env)
+            pdf = render.pdf_bytes(document, territory.slug, charts)
+            base.parent.mkdir(parents=True, exist_ok=True)
+            sidecar = render.sidecar(fs, charts)
+            sidecar["build_key"] = key
+            render.write_xlsx(base.with_suffix(".xlsx"), fs)
+            render.write_pdf(base.with_suffix(".pdf"), pdf)
+            # The JSON goes last: its build key marks the set as complete.
+            render.write_json(base.with_suffix(".json"), sidecar)
+            if self.job.keep_html:
+                render.keep_html(year_dir(out_dir, self.current.year), territory.slug, document, charts)
+        except FichesError as exc:
+            return Outcome(territory.code, "failed", time.perf_counter() - started, str(exc))
+        except OSError as exc:
+            return Outcome(territory.code, "failed", time.perf_counter() - started, f"écriture impossible : {exc.strerror or exc}")
+        files = [str(base.with_suffix(s)) for s in (".pdf", ".json", ".xlsx")]
+        return Outcome(territory.code, "built", time.perf_counter() - started, files=files)
+
+    def close(self) -> None:
+        self.exporter.close()
+
+
+# -- worker processes -------------------------------------------------------------------------
+
+_WORKER: Builder | None = None
+
+
+def _worker_init(job: Job) -> None:
+    global _WORKER
+    logging.basicConfig(level=logging.WARNING)
+    settings = Settings(data_dir=Path(job.data_dir))
+    selected = select(settings, job.source, job.year)
+    _WORKER = Builder(job, selected.current, selected.previous)
+    import atexit
+
+    atexit.register(_WORKER.close)
+
+
+def _worker_build(code: str) -> Outcome:
+    assert _WORKER is not None
+    try:
+        return _WORKER.build(departement(code))
+    except Exception as exc:  # a bug in one factsheet must not stop the others
+        log.exception("échec inattendu pour %s", code)
+        return Outcome(code, "failed", 0.0, f"erreur interne : {type(exc).__name__}: {exc}")
+
+
+def build(
+    settings: Settings,
+    territories: list[Territory],
+    *,
+    year: int | None,
+    source: str,
+    out_dir: Path,
+    keep_html: bool = False,
+    force: bool = False,
+    jobs: int = 1,
+    on_done=None,
+) -> Report:
+    started = time.perf_counter()
+    selected = select(settings, source, year)
+    job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, render.build_date())
+    data_codes = set(TradeYear.codes_in(selected.current))
+    outcomes: list[Outcome] = []
+    todo = []
+    for territory in territories:
+        if territory.level == "departement" and territory.code not in data_codes:
+            outcome = Outcome(territory.code, "failed", reason=f"le département {territory.code} est absent des données {job.year}")
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+        else:
+            todo.append(territory)
+    jobs = max(1, min(jobs, len(todo)))
+    if jobs == 1:
+        builder = Builder(job, selected.current, selected.previous)
+        try:
+            for territory in todo:
+                outcome = builder.build(territory)
+                outcomes.append(outcome)
+                if on_done:
+                    on_done(outcome)
+        finally:
+            builder.close()
+    else:
+        context = multiprocessing.get_context("spawn")
+        with futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(job,)) as pool:
+            pending = {pool.submit(_worker_build, t.code): t for t in todo}
+            for done in futures.as_completed(pending):
+                try:
+                    outcome = done.result()
+                except Exception as exc:  # a worker died (killed, out of memory...)
+                    outcome = Outcome(pending[done].code, "failed", reason=f"processus interrompu : {exc}")
+                outcomes.append(outcome)
+                if on_done:
+                    on_done(outcome)
+    order = {t.code: i for i, t in enumerate(territories)}
+    outcomes.sort(key=lambda o: order.get(o.code, 0))
+    return Report(job.year, selected.source, outcomes, time.perf_counter() - started, selected.warning)
+
+
+def all_departements() -> list[Territory]:
+    return factsheet_departements()
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+__all__ = ["RenderError", "build", "all_departements", "default_jobs"]

@@ -1,0 +1,147 @@
+"""The one place charts become SVG: matplotlib directly, plotly through one kaleido browser.
+
+One headless Chromium serves every plotly chart of a process. It is started on first use,
+stopped cleanly at the end, and restarted once if it dies mid-run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import plotly
+from matplotlib.figure import Figure
+
+from fiches.charts import balance
+from fiches.config import FONTS_DIR
+from fiches.errors import RenderError
+
+log = logging.getLogger(__name__)
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+RENDER_TIMEOUT = 90.0
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
+
+
+def matplotlib_svg(figure: Figure) -> str:
+    with balance.style():
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "fiches"})
+    return _strip_xml_prolog(buffer.getvalue())
+
+
+def _strip_xml_prolog(svg: str) -> str:
+    return re.sub(r"^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", "", svg)
+
+
+def _fontconfig_file() -> Path:
+    """A fontconfig file that adds the bundled fonts, so Chromium measures text in them."""
+    folder = Path(tempfile.gettempdir()) / f"fiches-fontconfig-{os.getuid()}"
+    folder.mkdir(exist_ok=True)
+    path = folder / "fonts.conf"
+    content = (
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+        f"  <dir>{FONTS_DIR}</dir>\n  <cachedir>{folder / 'cache'}</cachedir>\n</fontconfig>\n"
+    )
+    if not path.is_file() or path.read_text() != content:
+        path.write_text(content)
+    return path
+
+
+def find_browser() -> str:
+    configured = os.environ.get("BROWSER_PATH")
+    if configured:
+        return configured
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RenderError("Chromium introuvable : installez-le (make install, paquet Debian chromium) ou définissez BROWSER_PATH")
+
+
+class PlotlyExporter:
+    """A kaleido browser on its own event-loop thread."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._kaleido = None
+        self.starts = 0
+
+    def _run(self, coroutine, timeout: float = RENDER_TIMEOUT):
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def start(self) -> None:
+        if self._kaleido is not None:
+            return
+        import kaleido
+
+        os.environ["FONTCONFIG_FILE"] = str(_fontconfig_file())
+        os.environ["BROWSER_PATH"] = find_browser()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="kaleido", daemon=True)
+        self._thread.start()
+
+        async def open_browser():
+            browser = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, mathjax=False, plotlyjs=str(PLOTLY_JS))
+            await browser.open()
+            return browser
+
+        try:
+            self._kaleido = self._run(open_browser(), timeout=60)
+        except Exception as exc:
+            self._stop_loop()
+            raise RenderError(f"impossible de démarrer Chromium pour les graphiques : {exc}") from None
+        self.starts += 1
+
+    def svg(self, figure, width: int, height: int) -> str:
+        opts = {"format": "svg", "width": width, "height": height, "scale": 1}
+        for attempt in (1, 2):
+            self.start()
+            try:
+                data = self._run(self._kaleido.calc_fig(figure, opts=opts))
+                return _strip_xml_prolog(data.decode("utf-8"))
+            except Exception as exc:  # the browser died or hung: restart it once
+                if attempt == 2:
+                    raise RenderError(f"le rendu d'un graphique a échoué deux fois : {exc}") from None
+                log.warning("Chromium ne répond plus (%s) : redémarrage", type(exc).__name__)
+                self.close()
+        raise AssertionError("unreachable")
+
+    def browser_pid(self) -> int | None:
+        try:
+            return self._kaleido._browser_impl and self._kaleido.subprocess.pid  # type: ignore[union-attr]
+        except AttributeError:
+            return None
+
+    def close(self) -> None:
+        if self._kaleido is not None:
+            try:
+                self._run(self._kaleido.close(), timeout=20)
+            except Exception as exc:  # a dead browser cannot be closed politely
+                log.debug("arrêt de Chromium : %s", exc)
+            self._kaleido = None
+        self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            self._loop.close()
+        self._loop, self._thread = None, None
+
+    def __enter__(self) -> PlotlyExporter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

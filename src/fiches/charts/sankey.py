@@ -1,0 +1,127 @@
+"""Product <-> country Sankeys. Labels sit in the margins, never over a coloured band."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from fiches.charts import (
+    COUNTRY_NODE, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, OTHER_GREY, OTHER_NODE, TEXT, TOP_RED,
+)
+from fiches.formatting import meur
+from fiches.indicators import EXPORTS, Node, SankeyModel
+
+WIDTH, HEIGHT = 760, 380
+DOMAIN = (0.3, 0.7)  # the bands; labels live on either side
+NODE_PAD = 15  # px between nodes: one label line fits in it
+NODE_THICKNESS = 12
+MARGIN = 4
+
+
+@dataclass(frozen=True)
+class Placed:
+    node: Node
+    centre: float  # 0 (top) .. 1 (bottom) of the plot area
+
+
+def _layout(nodes: tuple[Node, ...], scale: float) -> list[Placed]:
+    """Stack nodes from the top, `NODE_PAD` apart, heights proportional to value."""
+    placed, offset = [], 0.0
+    plot_height = HEIGHT - 2 * MARGIN
+    for node in nodes:
+        height = node.value * scale
+        placed.append(Placed(node, (offset + height / 2) / plot_height))
+        offset += height + NODE_PAD
+    return placed
+
+
+def scale_for(model: SankeyModel) -> float:
+    """Pixels per euro, the same on both sides so that bands keep their width."""
+    plot_height = HEIGHT - 2 * MARGIN
+    sides = [model.left, model.right]
+    return min((plot_height - NODE_PAD * (len(side) - 1)) / max(sum(n.value for n in side), 1) for side in sides)
+
+
+def node_colour(node: Node, is_product: bool, flow: str) -> str:
+    if node.is_other:
+        return OTHER_NODE
+    if is_product:
+        return EXPORTS_VIOLET if flow == EXPORTS else IMPORTS_BLUE
+    return COUNTRY_NODE
+
+
+def label(node: Node) -> str:
+    return f"{node.label} · {meur(node.value)}"
+
+
+def build(model: SankeyModel) -> go.Figure:
+    scale = scale_for(model)
+    left, right = _layout(model.left, scale), _layout(model.right, scale)
+    products_left = model.flow == EXPORTS
+    colours = [node_colour(p.node, products_left, model.flow) for p in left] + [
+        node_colour(p.node, not products_left, model.flow) for p in right
+    ]
+    n_left = len(left)
+    figure = go.Figure(
+        go.Sankey(
+            arrangement="fixed",
+            domain={"x": list(DOMAIN), "y": [0, 1]},
+            node={
+                "label": [""] * (len(left) + len(right)),
+                "x": [0.001] * len(left) + [0.999] * len(right),
+                "y": [p.centre for p in left] + [p.centre for p in right],
+                "pad": NODE_PAD,
+                "thickness": NODE_THICKNESS,
+                "color": colours,
+                "line": {"width": 0},
+            },
+            link={
+                "source": [link.source for link in model.links],
+                "target": [n_left + link.target for link in model.links],
+                "value": [link.value for link in model.links],
+                "color": [TOP_RED if link.top else OTHER_GREY for link in model.links],
+            },
+            textfont={"size": 1, "color": "rgba(0,0,0,0)"},
+        )
+    )
+    annotations = []
+    for placed, x, anchor in [(p, DOMAIN[0], "right") for p in left] + [(p, DOMAIN[1], "left") for p in right]:
+        annotations.append(
+            {
+                "text": label(placed.node),
+                "x": x + (-0.008 if anchor == "right" else 0.008),
+                "y": 1 - placed.centre,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": anchor,
+                "yanchor": "middle",
+                "showarrow": False,
+                "font": {"size": 10.5, "color": TEXT if not placed.node.is_other else "#5f6368"},
+            }
+        )
+    figure.update_layout(
+        width=WIDTH,
+        height=HEIGHT,
+        margin={"l": MARGIN, "r": MARGIN, "t": MARGIN, "b": MARGIN},
+        font={"family": FONT_FAMILY, "color": TEXT},
+        paper_bgcolor="white",
+        annotations=annotations,
+    )
+    return figure
+
+
+def alt_text(model: SankeyModel) -> str:
+    kind = "d'exportation" if model.flow == EXPORTS else "d'importation"
+    if not model.links:
+        return f"Aucun flux {kind} recensé pour {model.territory}."
+    names = {i: n.label for i, n in enumerate(model.left)}, {i: n.label for i, n in enumerate(model.right)}
+    top = model.top_links
+    described = "; ".join(f"{names[0][l.source]} vers {names[1][l.target]} ({meur(l.value)})" for l in top)
+    count = {1: "Le premier flux", 2: "Les deux premiers flux", 3: "Les trois premiers flux", 4: "Les quatre premiers flux"}.get(
+        len(top), "Les cinq premiers flux"
+    )
+    return (
+        f"Diagramme de flux {kind} de {model.territory}, total {meur(model.total)}. "
+        f"{count} {kind} sont : {described}."
+    )

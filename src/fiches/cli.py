@@ -1,0 +1,156 @@
+"""Command-line wiring only: parse options, call the stages, print one clear line on error."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from fiches import __version__, batch, ingest
+from fiches.config import PROJECT_ROOT, Settings, default_data_dir
+from fiches.datasource import SOURCES
+from fiches.errors import FichesError, UsageError
+from fiches.geography import departement
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Fiches « Les indicateurs clés : commerce extérieur » par département, à partir des données ouvertes des douanes.",
+)
+console = Console(stderr=True)
+log = logging.getLogger("fiches")
+
+
+def _setup_logging(verbose: bool) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    if console.is_terminal:
+        handler: logging.Handler = RichHandler(console=console, show_path=False, show_time=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("fiches").setLevel(level)
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return Settings(data_dir=data_dir or default_data_dir())
+
+
+def _fail(exc: FichesError) -> None:
+    console.print(f"[bold red]erreur[/] : {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"fiches {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Journal détaillé.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Affiche la version.")] = False,
+) -> None:
+    _setup_logging(verbose)
+
+
+@app.command()
+def fetch(
+    year: Annotated[int | None, typer.Option("--year", help="Année de données (défaut : la plus récente du catalogue).")] = None,
+    url: Annotated[list[str] | None, typer.Option("--url", help="Archive à télécharger (répétable) au lieu du catalogue.")] = None,
+    from_file: Annotated[list[Path] | None, typer.Option("--from-file", help="Archive déjà téléchargée à intégrer (répétable).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Dossier des données (défaut : data/ ou FICHES_DATA_DIR).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Toute ligne invalide est une erreur.")] = False,
+) -> None:
+    """Télécharge, vérifie et met en cache les archives régionales des douanes pour une année."""
+    settings = _settings(data_dir)
+    try:
+        result = ingest.fetch(settings, year=year, urls=url or [], files=from_file or [], strict=strict)
+    except FichesError as exc:
+        _fail(exc)
+        return
+    if result.unchanged:
+        console.print(f"rien de nouveau : {', '.join(result.archives)} déjà à jour")
+        return
+    for data_year, meta in sorted(result.years.items()):
+        state = "complète" if meta["complete"] else f"incomplète ({meta['quarters']})"
+        console.print(f"{data_year} : {meta['rows']} lignes agrégées en cache, année {state}")
+    if result.bad_rows:
+        console.print(f"[yellow]{len(result.bad_rows)} ligne(s) invalide(s) écartée(s)[/], détail dans {settings.cache_dir / 'bad-rows.csv'} :")
+        for row in result.bad_rows[:10]:
+            console.print(f"  {row}", highlight=False)
+
+
+@app.command()
+def build(
+    codes: Annotated[list[str] | None, typer.Argument(help="Codes de département : 12, 2A, 971…")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Tous les départements (Monaco exclu).")] = False,
+    year: Annotated[int | None, typer.Option("--year", help="Année de données (défaut : la plus récente disponible).")] = None,
+    source: Annotated[str, typer.Option("--source", help="auto, douanes ou sample.")] = "auto",
+    out: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = PROJECT_ROOT / "out",
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Dossier des données (défaut : data/ ou FICHES_DATA_DIR).")] = None,
+    keep_html: Annotated[bool, typer.Option("--keep-html", help="Garde le HTML final et ses ressources sous <out>/<année>/_html/.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", help="Processus en parallèle (défaut : nombre de cœurs).")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Reconstruit même ce qui est à jour.")] = False,
+) -> None:
+    """Construit les fiches PDF (et leurs fichiers JSON et XLSX) des départements demandés."""
+    try:
+        if source not in SOURCES:
+            raise UsageError(f"source inconnue {source!r} : attendu {', '.join(SOURCES)}")
+        if all_:
+            territories = batch.all_departements()
+        elif codes:
+            seen: dict[str, object] = {}
+            for code in codes:
+                territory = departement(code)
+                seen.setdefault(territory.code, territory)
+            territories = list(seen.values())  # type: ignore[arg-type]
+        else:
+            raise UsageError("indiquez au moins un code de département (ex. : fiches build 12) ou --all")
+        report = _run_build(_settings(data_dir), territories, year, source, out, keep_html, force, jobs or batch.default_jobs())
+    except FichesError as exc:
+        _fail(exc)
+        return
+    if report.warning:
+        console.print(f"[bold yellow]ATTENTION[/] : {report.warning}", highlight=False)
+    console.print(
+        f"{report.year} ({report.source}) : {report.count('built')} construite(s), {report.count('skipped')} à jour, "
+        f"{report.count('failed')} en échec, en {report.seconds:.1f} s → {batch.year_dir(out, report.year)}"
+    )
+    for outcome in report.failed:
+        console.print(f"[red]échec[/] {outcome.code} : {outcome.reason}", highlight=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _run_build(settings, territories, year, source, out, keep_html, force, jobs) -> batch.Report:
+    total = len(territories)
+    if not console.is_terminal or total == 1:
+        def plain(outcome: batch.Outcome) -> None:
+            detail = f" : {outcome.reason}" if outcome.reason else ""
+            log.info("%s %s (%.1f s)%s", outcome.status, outcome.code, outcome.seconds, detail)
+
+        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=plain)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("reste"), TimeRemainingColumn(), console=console,
+    ) as progress:
+        task = progress.add_task("fiches", total=total)
+
+        def advance(outcome: batch.Outcome) -> None:
+            progress.update(task, advance=1, description=f"{outcome.status} {outcome.code}")
+
+        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=advance)
+
+
+def main() -> None:
+    app(prog_name="fiches")

@@ -1,0 +1,54 @@
+"""French number formatting, as small pure functions (also registered as Jinja filters).
+
+Thousands are separated, and units preceded, by a no-break space: "1 064,3 M€", "2,2 %".
+"""
+
+from __future__ import annotations
+
+import math
+
+NBSP = "\u00a0"
+MINUS = "\u2212"
+
+
+def number(value: float, decimals: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    text = f"{abs(value):,.{decimals}f}"
+    integer, _, fraction = text.partition(".")
+    integer = integer.replace(",", NBSP)
+    out = integer + ("," + fraction if fraction else "")
+    negative = value < 0 and any(ch not in "0,." + NBSP for ch in out)
+    return (MINUS if negative else "") + out
+
+
+def meur(euros: float, decimals: int = 1) -> str:
+    """Euros written in millions: 1_064_321_000 -> "1 064,3 M€"."""
+    return f"{number(euros / 1e6, decimals)}{NBSP}M€"
+
+
+def signed_meur(euros: float, decimals: int = 1) -> str:
+    text = meur(euros, decimals)
+    return text if text.startswith(MINUS) or number(euros / 1e6, decimals).strip("0,") == "" else "+" + text
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    if value is None:
+        return "–"
+    return f"{number(value, decimals)}{NBSP}%"
+
+
+def signed_percent(value: float | None, decimals: int = 1) -> str:
+    if value is None:
+        return "–"
+    text = percent(value, decimals)
+    return text if text.startswith(MINUS) or number(value, decimals).strip("0,") == "" else "+" + text
+
+
+def share(value: float | None, decimals: int) -> str:
+    """A share in %; tiny non-zero shares say so instead of printing 0,00."""
+    if value is None:
+        return "–"
+    if 0 < value < 0.5 * 10**-decimals:
+        return f"<{NBSP}{number(10**-decimals, decimals)}{NBSP}%"
+    return percent(value, decimals)

@@ -1,0 +1,369 @@
+"""Canonical table -> frozen dataclasses: every figure a factsheet prints is computed here, once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+
+from fiches.douanes import Labels
+from fiches.geography import FRANCE, Territory, region_of, territoires_in
+from fiches.nomenclature import a129_short, country_short
+from fiches.store import YearData
+
+EXPORTS, IMPORTS = "E", "I"
+OTHER = "_autres"
+OTHER_PRODUCTS = "Autres produits"
+OTHER_COUNTRIES = "Autres pays"
+SANKEY_SIDE = 10
+TOP_FLOWS = 5
+PARTNERS_PER_FLOW = 6
+#: Customs codes that are not partner countries (undetermined, ship supplies, high seas,
+#: corrections): kept in every total, never shown as a named partner.
+NOT_A_COUNTRY = frozenset({"QU", "QS", "QR", "QP", "QQ", "QV", "QW", "QX", "QY", "QZ"})
+
+
+@dataclass(frozen=True)
+class Node:
+    key: str
+    label: str
+    value: int
+    is_other: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    source: int  # index in SankeyModel.left
+    target: int  # index in SankeyModel.right
+    value: int
+    top: bool
+
+
+@dataclass(frozen=True)
+class SankeyModel:
+    """Exports: products (left) -> countries (right). Imports: countries (left) -> products (right)."""
+
+    flow: str
+    territory: str
+    total: int
+    left: tuple[Node, ...]
+    right: tuple[Node, ...]
+    links: tuple[Link, ...]
+
+    @property
+    def top_links(self) -> tuple[Link, ...]:
+        return tuple(sorted((link for link in self.links if link.top), key=lambda link: -link.value))
+
+
+@dataclass(frozen=True)
+class Activity:
+    code: str
+    label: str
+    value: int
+    share: float  # % of the flow's total
+
+
+@dataclass(frozen=True)
+class Partner:
+    code: str
+    label: str
+    exports: int
+    imports: int
+
+    @property
+    def balance(self) -> int:
+        return self.exports - self.imports
+
+
+@dataclass(frozen=True)
+class Change:
+    previous_year: int
+    previous: int
+    delta: int
+    percent: float | None
+
+
+@dataclass(frozen=True)
+class FlowFigures:
+    flow: str
+    total: int
+    region_share: float | None  # % of the région's same flow
+    france_share: float  # % of France's same flow
+    change: Change | None
+    activities: tuple[Activity, ...]
+    sankey: SankeyModel
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A région's or France's Sankeys and totals, computed once per run and shared."""
+
+    territory: Territory
+    exports: SankeyModel
+    imports: SankeyModel
+
+
+@dataclass(frozen=True)
+class Provenance:
+    source: str  # "douanes" or "sample"
+    year: int
+    archives: tuple[tuple[str, str], ...]  # (file name, SHA-256)
+    quarters: tuple[tuple[str, tuple[int, ...]], ...]
+    complete: bool
+    tool_version: str
+    build_date: str
+
+    @property
+    def is_sample(self) -> bool:
+        return self.source == "sample"
+
+
+@dataclass(frozen=True)
+class Factsheet:
+    territory: Territory
+    year: int
+    exports: FlowFigures
+    imports: FlowFigures
+    partners: tuple[Partner, ...]
+    region: Comparison | None
+    france: Comparison
+    territoires_industrie: tuple[str, ...]
+    provenance: Provenance
+
+    @property
+    def balance(self) -> int:
+        return self.exports.total - self.imports.total
+
+    @property
+    def is_sample(self) -> bool:
+        return self.provenance.is_sample
+
+
+def _ranked(series: pd.Series) -> pd.Series:
+    """Largest first; ties broken by code so that the same data always give the same order."""
+    frame = series.rename("value").reset_index()
+    frame = frame[frame["value"] > 0]
+    key = frame.columns[0]
+    frame = frame.sort_values(["value", key], ascending=[False, True], kind="mergesort")
+    return frame.set_index(key)["value"]
+
+
+class TradeYear:
+    """One year's canonical table, indexed once for all the territories of a run."""
+
+    def __init__(self, data: YearData, previous: YearData | None = None) -> None:
+        self.year = data.year
+        self.labels: Labels = data.labels
+        self.meta = data.meta
+        self.is_sample = data.is_sample
+        table = data.table
+        # Régions come from the département, so départements always sum to their région.
+        dep = table["dep"].astype(str)
+        regions = dep.map(lambda code: region_of(code) if code else None)
+        self._matrix = (
+            pd.DataFrame(
+                {
+                    "flow": table["flow"].astype(str),
+                    "dep": dep,
+                    "region": regions,
+                    "a129": table["a129"].astype(str),
+                    "country": table["country"].astype(str),
+                    "value": table["value"].astype("int64"),
+                }
+            )
+            .groupby(["flow", "dep", "region", "a129", "country"], observed=True, sort=False)["value"]
+            .sum()
+            .reset_index()
+        )
+        self._previous_totals = _totals(previous.table) if previous is not None else None
+        self.previous_year = previous.year if previous is not None else None
+
+    @cached_property
+    def _by_dep(self) -> dict[tuple[str, str], pd.DataFrame]:
+        return {key: frame for key, frame in self._matrix.groupby(["flow", "dep"], sort=False)}
+
+    @cached_property
+    def _by_region(self) -> dict[tuple[str, str], pd.DataFrame]:
+        return {key: frame for key, frame in self._matrix.groupby(["flow", "region"], sort=False)}
+
+    @cached_property
+    def totals(self) -> dict[tuple[str, str, str], int]:
+        """(level, code, flow) -> total in euros, for départements, régions and France."""
+        result: dict[tuple[str, str, str], int] = {}
+        for (flow, dep), value in self._matrix.groupby(["flow", "dep"])["value"].sum().items():
+            result[("departement", dep, flow)] = int(value)
+        for (flow, reg), value in self._matrix.groupby(["flow", "region"])["value"].sum().items():
+            result[("region", reg, flow)] = int(value)
+        for flow, value in self._matrix.groupby("flow")["value"].sum().items():
+            result[("france", FRANCE.code, flow)] = int(value)
+        return result
+
+    @staticmethod
+    def codes_in(data: YearData) -> set[str]:
+        """Département codes present in the data."""
+        return {str(code) for code in data.table["dep"].unique()}
+
+    def flows_of(self, territory: Territory, flow: str) -> pd.DataFrame:
+        if territory.level == "france":
+            frame = self._matrix[self._matrix["flow"] == flow]
+        elif territory.level == "region":
+            frame = self._by_region.get((flow, territory.code))
+        else:
+            frame = self._by_dep.get((flow, territory.code))
+        if frame is None:
+            return self._matrix.iloc[0:0]
+        return frame
+
+    def total(self, territory: Territory, flow: str) -> int:
+        return self.totals.get((territory.level, territory.code, flow), 0)
+
+    def country_label(self, code: str) -> str:
+        return country_short(code, self.labels.countries.get(code))
+
+    def product_label(self, code: str) -> str:
+        return a129_short(code, self.labels.a129.get(code))
+
+    # -- pieces ---------------------------------------------------------------------------
+
+    def sankey(self, territory: Territory, flow: str) -> SankeyModel:
+        frame = self.flows_of(territory, flow)
+        products = _ranked(frame.groupby("a129", observed=True)["value"].sum())
+        countries = _ranked(frame.groupby("country", observed=True)["value"].sum())
+        named_countries = [c for c in countries.index if c not in NOT_A_COUNTRY][:SANKEY_SIDE]
+        top_products = list(products.index[:SANKEY_SIDE])
+        product_key = frame["a129"].where(frame["a129"].isin(top_products), OTHER)
+        country_key = frame["country"].where(frame["country"].isin(named_countries), OTHER)
+        grouped = frame.assign(p=product_key, c=country_key).groupby(["p", "c"])["value"].sum()
+        grouped = grouped[grouped > 0]
+
+        def nodes(keys: list[str], values: pd.Series, label, other_label: str) -> tuple[Node, ...]:
+            named = [Node(k, label(k), int(values.get(k, 0))) for k in keys if values.get(k, 0) > 0]
+            named.sort(key=lambda n: (-n.value, n.key))
+            other = int(values.get(OTHER, 0))
+            return tuple(named) + ((Node(OTHER, other_label, other, True),) if other > 0 else ())
+
+        product_nodes = nodes(top_products, grouped.groupby(level="p").sum(), self.product_label, OTHER_PRODUCTS)
+        country_nodes = nodes(named_countries, grouped.groupby(level="c").sum(), self.country_label, OTHER_COUNTRIES)
+        left, right = (product_nodes, country_nodes) if flow == EXPORTS else (country_nodes, product_nodes)
+        left_index = {n.key: i for i, n in enumerate(left)}
+        right_index = {n.key: i for i, n in enumerate(right)}
+        raw_links = []
+        for (p, c), value in grouped.items():
+            source, target = (p, c) if flow == EXPORTS else (c, p)
+            raw_links.append((left_index[source], right_index[target], int(value), OTHER in (p, c)))
+        # The largest real product-country flows; aggregates of "Autres" are never flagged.
+        ranked = sorted((l for l in raw_links if not l[3]), key=lambda l: (-l[2], l[0], l[1]))
+        top = {(l[0], l[1]) for l in ranked[:TOP_FLOWS]}
+        links = tuple(
+            Link(s, t, v, (s, t) in top) for s, t, v, _ in sorted(raw_links, key=lambda l: (l[0], l[1]))
+        )
+        return SankeyModel(flow, territory.name, int(frame["value"].sum()), left, right, links)
+
+    def activities(self, territory: Territory, flow: str) -> tuple[Activity, ...]:
+        frame = self.flows_of(territory, flow)
+        ranked = _ranked(frame.groupby("a129", observed=True)["value"].sum())
+        total = int(ranked.sum())
+        return tuple(
+            Activity(code, self.product_label(code), int(value), 100.0 * value / total) for code, value in ranked.items()
+        )
+
+    def partners(self, territory: Territory) -> tuple[Partner, ...]:
+        by_flow = {
+            flow: _ranked(self.flows_of(territory, flow).groupby("country", observed=True)["value"].sum())
+            for flow in (EXPORTS, IMPORTS)
+        }
+        chosen: list[str] = []
+        for flow in (EXPORTS, IMPORTS):
+            named = [c for c in by_flow[flow].index if c not in NOT_A_COUNTRY]
+            chosen += [c for c in named[:PARTNERS_PER_FLOW] if c not in chosen]
+        partners = [
+            Partner(c, self.country_label(c), int(by_flow[EXPORTS].get(c, 0)), int(by_flow[IMPORTS].get(c, 0)))
+            for c in chosen
+        ]
+        return tuple(sorted(partners, key=lambda p: (-(p.exports + p.imports), p.code)))
+
+    def change(self, territory: Territory, flow: str) -> Change | None:
+        if self._previous_totals is None:
+            return None
+        previous = self._previous_totals.get((territory.level, territory.code, flow))
+        if previous is None:
+            return None
+        delta = self.total(territory, flow) - previous
+        return Change(self.previous_year, previous, delta, 100.0 * delta / previous if previous else None)
+
+    def comparison(self, territory: Territory) -> Comparison:
+        return Comparison(territory, self.sankey(territory, EXPORTS), self.sankey(territory, IMPORTS))
+
+    def flow_figures(self, territory: Territory, flow: str) -> FlowFigures:
+        total = self.total(territory, flow)
+        reg = territory.region
+        region_total = self.total(reg, flow) if reg else 0
+        france_total = self.total(FRANCE, flow)
+        return FlowFigures(
+            flow,
+            total,
+            100.0 * total / region_total if region_total else None,
+            100.0 * total / france_total if france_total else 0.0,
+            self.change(territory, flow),
+            self.activities(territory, flow),
+            self.sankey(territory, flow),
+        )
+
+
+def _totals(table: pd.DataFrame) -> dict[tuple[str, str, str], int]:
+    frame = pd.DataFrame(
+        {"flow": table["flow"].astype(str), "dep": table["dep"].astype(str), "value": table["value"].astype("int64")}
+    )
+    frame["region"] = frame["dep"].map(region_of)
+    result: dict[tuple[str, str, str], int] = {}
+    for (flow, dep), value in frame.groupby(["flow", "dep"])["value"].sum().items():
+        result[("departement", dep, flow)] = int(value)
+    for (flow, reg), value in frame.groupby(["flow", "region"])["value"].sum().items():
+        result[("region", reg, flow)] = int(value)
+    for flow, value in frame.groupby("flow")["value"].sum().items():
+        result[("france", FRANCE.code, flow)] = int(value)
+    return result
+
+
+class Comparisons:
+    """Région and France comparisons for a run: each computed the first time it is asked for."""
+
+    def __init__(self, trade: TradeYear) -> None:
+        self._trade = trade
+        self._cache: dict[str, Comparison] = {}
+
+    def get(self, territory: Territory) -> Comparison:
+        key = f"{territory.level}:{territory.code}"
+        if key not in self._cache:
+            self._cache[key] = self._trade.comparison(territory)
+        return self._cache[key]
+
+
+def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, comparisons: Comparisons) -> Factsheet:
+    reg = territory.region
+    return Factsheet(
+        territory=territory,
+        year=trade.year,
+        exports=trade.flow_figures(territory, EXPORTS),
+        imports=trade.flow_figures(territory, IMPORTS),
+        partners=trade.partners(territory),
+        region=comparisons.get(reg) if reg else None,
+        france=comparisons.get(FRANCE),
+        territoires_industrie=territoires_in(territory.code) if territory.level == "departement" else (),
+        provenance=provenance,
+    )
+
+
+def provenance(trade: TradeYear, tool_version: str, build_date: str) -> Provenance:
+    meta = trade.meta
+    return Provenance(
+        source="sample" if trade.is_sample else "douanes",
+        year=trade.year,
+        archives=tuple((a["name"], a["sha256"]) for a in meta.get("archives", [])),
+        quarters=tuple((flow, tuple(q)) for flow, q in sorted(meta.get("quarters", {}).items())),
+        complete=bool(meta.get("complete", True)),
+        tool_version=tool_version,
+        build_date=build_date,
+    )
+

@@ -1,0 +1,322 @@
+"""HTML from Jinja templates, PDF from WeasyPrint, and the JSON/XLSX sidecars of a factsheet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import mimetypes
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from fiches import formatting
+from fiches.atomic import atomic_path
+from fiches.charts import balance, sankey, treemap
+from fiches.charts.export import PlotlyExporter, matplotlib_svg
+from fiches.config import TEMPLATES_DIR
+from fiches.errors import RenderError
+from fiches.indicators import Factsheet, SankeyModel
+
+log = logging.getLogger(__name__)
+
+#: Where a factsheet's HTML pretends to live; the URL fetcher maps it to memory or to TEMPLATES_DIR.
+VIRTUAL_ROOT = "file:///fiches-virtual/"
+ASSETS = "assets"
+
+FRENCH_MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+
+
+def build_date() -> str:
+    """ISO date-time of the build, honouring SOURCE_DATE_EPOCH for reproducible outputs."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch and epoch.isdigit() else datetime.now(UTC)
+    return moment.replace(microsecond=0).isoformat()
+
+
+def french_date(iso_date: str) -> str:
+    year, month, day = (int(part) for part in iso_date[:10].split("-"))
+    return f"{day}{'er' if day == 1 else ''} {FRENCH_MONTHS[month - 1]} {year}"
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        meur=formatting.meur,
+        signed_meur=formatting.signed_meur,
+        percent=formatting.percent,
+        signed_percent=formatting.signed_percent,
+        share=formatting.share,
+        number=formatting.number,
+        french_date=french_date,
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    svg: str
+    alt: str
+
+    @property
+    def src(self) -> str:
+        return f"charts/{self.name}.svg"
+
+
+def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart] | None = None) -> dict[str, Chart]:
+    """Every chart of a factsheet. Région and France Sankeys come from `shared` when given."""
+    shared = {} if shared is None else shared
+    with balance.style():
+        result = {
+            "balance": Chart("balance", matplotlib_svg(balance.build(fs.partners)), balance.alt_text(fs.partners, fs.territory.name)),
+        }
+    result["treemap"] = Chart(
+        "treemap",
+        exporter.svg(treemap.build(fs.imports.activities, fs.exports.activities), treemap.WIDTH, treemap.HEIGHT),
+        treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory.name),
+    )
+
+    def sankey_chart(name: str, model: SankeyModel, key: str | None = None) -> Chart:
+        if key and key in shared:
+            return shared[key]
+        chart = Chart(name, exporter.svg(sankey.build(model), sankey.WIDTH, sankey.HEIGHT), sankey.alt_text(model))
+        if key:
+            shared[key] = chart
+        return chart
+
+    for kind, attr in (("exports", "exports"), ("imports", "imports")):
+        result[kind] = sankey_chart(kind, getattr(fs, attr).sankey)
+        if fs.region:
+            code = fs.region.territory.code
+            result[f"{kind}_region"] = sankey_chart(f"{kind}_region", getattr(fs.region, attr), f"region-{code}-{kind}")
+        result[f"{kind}_france"] = sankey_chart(f"{kind}_france", getattr(fs.france, attr), f"france-{kind}")
+    return result
+
+
+def html(fs: Factsheet, charts: dict[str, Chart], env: jinja2.Environment, assets: str = f"../{ASSETS}") -> str:
+    quarters = "; ".join(f"{'export' if f == 'E' else 'import'} {','.join(map(str, q))}" for f, q in fs.provenance.quarters)
+    return env.get_template("factsheet.html.j2").render(
+        fs=fs, charts=charts, of_name=fs.territory.of_name, assets=assets, quarters_text=quarters
+    )
+
+
+class AssetFetcher:
+    """WeasyPrint URL fetcher that serves the project's own assets and this factsheet's charts only."""
+
+    def __init__(self, charts: dict[str, Chart]) -> None:
+        self._charts = {f"charts/{c.name}.svg": c.svg.encode("utf-8") for c in charts.values()}
+
+    def resolve(self, url: str) -> tuple[bytes, str]:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or not url.startswith(VIRTUAL_ROOT):
+            raise ValueError(f"ressource externe refusée : {url}")
+        relative = unquote(parts.path).removeprefix(urlsplit(VIRTUAL_ROOT).path)
+        # The factsheet lives in <root>/<slug>/ and its assets in <root>/assets/.
+        slug_part, _, rest = relative.partition("/")
+        if slug_part == ASSETS:
+            asset = (TEMPLATES_DIR / rest).resolve()
+            if TEMPLATES_DIR.resolve() not in asset.parents or not asset.is_file():
+                raise ValueError(f"ressource inconnue : {url}")
+            return asset.read_bytes(), mimetypes.guess_type(asset.name)[0] or "application/octet-stream"
+        if rest in self._charts:
+            return self._charts[rest], "image/svg+xml"
+        raise ValueError(f"ressource inconnue : {url}")
+
+
+def _weasy_fetcher(charts: dict[str, Chart]):
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    assets = AssetFetcher(charts)
+
+    class Fetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            body, mime = assets.resolve(url)
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
+
+    return Fetcher(allowed_protocols=("file",), allow_redirects=False)
+
+
+def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart]) -> bytes:
+    import weasyprint
+
+    base_url = f"{VIRTUAL_ROOT}{slug}/index.html"
+    document = weasyprint.HTML(string=document_html, base_url=base_url, url_fetcher=_weasy_fetcher(charts))
+    identifier = hashlib.sha256(document_html.encode("utf-8")).hexdigest()[:32].encode()
+    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier, custom_metadata=True)
+
+
+def keep_html(out_dir: Path, slug: str, document_html: str, charts: dict[str, Chart]) -> Path:
+    """Write the final HTML and its assets so that WeasyPrint alone renders the same PDF."""
+    root = out_dir / "_html"
+    assets = root / ASSETS
+    for path in [TEMPLATES_DIR / "style.css", *sorted((TEMPLATES_DIR / "fonts").iterdir())]:
+        target = assets / path.relative_to(TEMPLATES_DIR)
+        if not target.is_file() or target.stat().st_size != path.stat().st_size:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(target) as temp:
+                shutil.copyfile(path, temp)
+    folder = root / slug
+    for chart in charts.values():
+        target = folder / chart.src
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as temp:
+            temp.write_text(chart.svg, encoding="utf-8")
+    page = folder / "index.html"
+    with atomic_path(page) as temp:
+        temp.write_text(document_html, encoding="utf-8")
+    return page
+
+
+# -- sidecars ---------------------------------------------------------------------------------
+
+
+def _sankey_json(model: SankeyModel) -> dict:
+    return {
+        "territory": model.territory,
+        "flow": model.flow,
+        "total_eur": model.total,
+        "total": formatting.meur(model.total),
+        "left": [{"key": n.key, "label": n.label, "value_eur": n.value, "value": formatting.meur(n.value)} for n in model.left],
+        "right": [{"key": n.key, "label": n.label, "value_eur": n.value, "value": formatting.meur(n.value)} for n in model.right],
+        "links": [
+            {"source": model.left[l.source].label, "target": model.right[l.target].label, "value_eur": l.value, "top": l.top}
+            for l in model.links
+        ],
+    }
+
+
+def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
+    """Every figure the PDF prints, as numbers and as the exact strings printed."""
+
+    def flow(figures) -> dict:
+        change = figures.change
+        return {
+            "total_eur": figures.total,
+            "total": formatting.meur(figures.total),
+            "region_share_pct": figures.region_share,
+            "region_share": formatting.share(figures.region_share, 1) if figures.region_share is not None else None,
+            "france_share_pct": figures.france_share,
+            "france_share": formatting.share(figures.france_share, 2),
+            "change": None if change is None else {
+                "previous_year": change.previous_year,
+                "previous_eur": change.previous,
+                "delta_eur": change.delta,
+                "delta": formatting.signed_meur(change.delta),
+                "percent": change.percent,
+                "percent_text": formatting.signed_percent(change.percent),
+            },
+            "activities": [
+                {"code": a.code, "label": a.label, "value_eur": a.value, "value": formatting.meur(a.value), "share_pct": a.share}
+                for a in figures.activities
+            ],
+            "sankey": _sankey_json(figures.sankey),
+        }
+
+    document = {
+        "territory": {"level": fs.territory.level, "code": fs.territory.code, "name": fs.territory.name, "slug": fs.territory.slug},
+        "year": fs.year,
+        "sample": fs.is_sample,
+        "exports": flow(fs.exports),
+        "imports": flow(fs.imports),
+        "balance_eur": fs.balance,
+        "balance": formatting.signed_meur(fs.balance),
+        "partners": [
+            {
+                "code": p.code, "label": p.label,
+                "exports_eur": p.exports, "imports_eur": p.imports, "balance_eur": p.balance,
+                "balance": formatting.signed_meur(p.balance),
+            }
+            for p in fs.partners
+        ],
+        "region": None if fs.region is None else {
+            "code": fs.region.territory.code, "name": fs.region.territory.name,
+            "exports": _sankey_json(fs.region.exports), "imports": _sankey_json(fs.region.imports),
+        },
+        "france": {"exports": _sankey_json(fs.france.exports), "imports": _sankey_json(fs.france.imports)},
+        "territoires_industrie": list(fs.territoires_industrie),
+        "charts_alt_text": {name: chart.alt for name, chart in sorted(charts.items())},
+        "provenance": {**asdict(fs.provenance), "is_sample": fs.is_sample},
+    }
+    return document
+
+
+def write_json(path: Path, document: dict) -> None:
+    with atomic_path(path) as temp:
+        temp.write_text(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def write_xlsx(path: Path, fs: Factsheet) -> None:
+    workbook = Workbook()
+    bold = Font(bold=True)
+    moment = datetime.fromisoformat(fs.provenance.build_date).replace(tzinfo=None)
+    workbook.properties.created = moment
+    workbook.properties.modified = moment
+    workbook.properties.creator = f"fiches {fs.provenance.tool_version}"
+    workbook.properties.title = f"Commerce extérieur – {fs.territory.name} – {fs.year}"
+
+    def sheet(title: str, header: list[str], rows: list[list]) -> None:
+        ws = workbook.create_sheet(title)
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = bold
+        for row in rows:
+            ws.append(row)
+        ws.freeze_panes = "A2"
+        for column, name in zip(ws.columns, header):
+            ws.column_dimensions[column[0].column_letter].width = max(12, min(48, len(name) + 4))
+
+    workbook.remove(workbook.active)
+    note = " (échantillon synthétique, chiffres fictifs)" if fs.is_sample else ""
+    sheet("Synthèse", ["Indicateur", "Valeur (€)", "Texte imprimé"], [
+        ["Exportations" + note, fs.exports.total, formatting.meur(fs.exports.total)],
+        ["Importations" + note, fs.imports.total, formatting.meur(fs.imports.total)],
+        ["Solde", fs.balance, formatting.signed_meur(fs.balance)],
+        ["Part régionale des exportations (%)", fs.exports.region_share, formatting.share(fs.exports.region_share, 1)],
+        ["Part nationale des exportations (%)", fs.exports.france_share, formatting.share(fs.exports.france_share, 2)],
+        ["Part régionale des importations (%)", fs.imports.region_share, formatting.share(fs.imports.region_share, 1)],
+        ["Part nationale des importations (%)", fs.imports.france_share, formatting.share(fs.imports.france_share, 2)],
+    ])
+    sheet("Partenaires", ["Code pays", "Pays", "Exportations (€)", "Importations (€)", "Solde (€)"],
+          [[p.code, p.label, p.exports, p.imports, p.balance] for p in fs.partners])
+    sheet("Activités", ["Flux", "Code A129", "Activité", "Valeur (€)", "Part du flux (%)"],
+          [[name, a.code, a.label, a.value, round(a.share, 6)]
+           for name, figures in (("Exportations", fs.exports), ("Importations", fs.imports)) for a in figures.activities])
+    flows = []
+    for scope, models in [(fs.territory.name, (fs.exports.sankey, fs.imports.sankey))] + (
+        [(fs.region.territory.name, (fs.region.exports, fs.region.imports))] if fs.region else []
+    ) + [("France", (fs.france.exports, fs.france.imports))]:
+        for model in models:
+            for link in model.links:
+                flows.append([scope, "Exportations" if model.flow == "E" else "Importations",
+                              model.left[link.source].label, model.right[link.target].label, link.value, "oui" if link.top else ""])
+    sheet("Flux", ["Territoire", "Flux", "Origine", "Destination", "Valeur (€)", "Cinq premiers flux"], flows)
+    with atomic_path(path) as temp:
+        workbook.save(temp)
+
+
+def write_pdf(path: Path, data: bytes) -> None:
+    try:
+        with atomic_path(path) as temp:
+            with temp.open("wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+    except OSError as exc:
+        raise RenderError(f"écriture impossible de {path} : {exc.strerror or exc}") from None
