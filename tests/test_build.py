@@ -1,0 +1,140 @@
+"""End to end: a real factsheet from the sample, with Chromium and WeasyPrint."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from fiches import batch
+from fiches.config import Settings
+from fiches.geography import departement
+
+pytestmark = pytest.mark.slow
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+@pytest.fixture(scope="module")
+def built(sample_settings: Settings, tmp_path_factory) -> tuple[Path, list[logging.LogRecord]]:
+    out = tmp_path_factory.mktemp("out")
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect(level=logging.DEBUG)
+    weasy = logging.getLogger("weasyprint")
+    weasy.addHandler(handler)
+    weasy.setLevel(logging.DEBUG)
+    os.environ["SOURCE_DATE_EPOCH"] = "1767225600"  # 2026-01-01
+    try:
+        report = batch.build(sample_settings, [departement("12")], year=None, source="sample", out_dir=out, keep_html=True)
+    finally:
+        weasy.removeHandler(handler)
+        del os.environ["SOURCE_DATE_EPOCH"]
+    assert report.count("built") == 1, report.outcomes
+    return out, records
+
+
+def test_pdf_has_expected_shape_and_metadata(built):
+    out, _ = built
+    pdf = out / "2024" / "departements" / "12-aveyron.pdf"
+    reader = PdfReader(pdf)
+    assert 5 <= len(reader.pages) <= 8
+    assert "Aveyron" in reader.metadata.title
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "fr" and "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    for page in reader.pages:  # the sample says so on every page
+        assert "ÉCHANTILLON SYNTHÉTIQUE" in page.extract_text().upper()
+
+
+def test_every_printed_figure_is_in_the_json_and_the_pdf(built):
+    out, _ = built
+    base = out / "2024" / "departements" / "12-aveyron"
+    data = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
+    text = _norm(" ".join(p.extract_text() for p in PdfReader(base.with_suffix(".pdf")).pages))
+    printed = [
+        data["exports"]["total"], data["imports"]["total"], data["balance"],
+        data["exports"]["region_share"], data["exports"]["france_share"],
+        data["imports"]["region_share"], data["imports"]["france_share"],
+        *(p["balance"] for p in data["partners"]),
+        *(n["value"] for n in data["exports"]["sankey"]["left"]),
+        *(n["value"] for n in data["imports"]["sankey"]["right"]),
+        data["region"]["exports"]["total"], data["france"]["imports"]["total"],
+    ]
+    for figure in printed:
+        assert _norm(figure) in text, figure
+    assert "Aurillac – Figeac – Rodez" in text
+    assert data["provenance"]["build_date"].startswith("2026-01-01")
+    assert data["exports"]["total_eur"] - data["imports"]["total_eur"] == data["balance_eur"]
+
+
+def test_charts_are_vector_text_in_the_bundled_font(built):
+    out, _ = built
+    pdf = out / "2024" / "departements" / "12-aveyron.pdf"
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    families = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:] if line.strip()}
+    assert families and all(name.startswith("Lato") for name in families), families
+    text = _norm(" ".join(p.extract_text() for p in PdfReader(pdf).pages))
+    assert "Autres pays" in text and "Solde" in text  # chart labels are searchable text
+
+
+def test_no_weasyprint_warning(built):
+    _, records = built
+    assert [r.getMessage() for r in records if r.levelno >= logging.WARNING] == []
+
+
+def test_kept_html_renders_alone_with_weasyprint(built):
+    out, _ = built
+    page = out / "2024" / "_html" / "12-aveyron" / "index.html"
+    assert page.is_file() and (out / "2024" / "_html" / "assets" / "style.css").is_file()
+    import weasyprint
+
+    pdf = weasyprint.HTML(filename=str(page)).write_pdf()
+    assert len(PdfReader(__import__("io").BytesIO(pdf)).pages) >= 5
+
+
+def test_second_build_skips_unchanged(built, sample_settings):
+    out, _ = built
+    os.environ["SOURCE_DATE_EPOCH"] = "1767225600"
+    try:
+        report = batch.build(sample_settings, [departement("12")], year=None, source="sample", out_dir=out)
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    assert report.count("skipped") == 1
+
+
+def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FICHES_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "fiches", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (("build", "99", "--source", "sample"), 2, "Monaco"),
+        (("build", "XY", "--source", "sample"), 2, "inconnu"),
+        (("build", "--source", "sample"), 2, "au moins un code"),
+        (("build", "12", "--source", "sample", "--year", "1999"), 2, "1999"),
+        (("build", "12", "--source", "douanes"), 4, "fiches fetch"),
+        (("build", "12", "--source", "nope"), 2, "source inconnue"),
+        (("fetch", "--from-file", "/nonexistent.zip"), 2, "introuvable"),
+    ],
+)
+def test_user_errors_are_one_clear_line(args, code, needle, sample_settings, tmp_path):
+    # The sample is already generated under sample_settings; --source douanes looks at an empty cache.
+    data_dir = sample_settings.data_dir if "douanes" not in args else tmp_path / "empty"
+    result = _cli(*args, data_dir=data_dir)
+    assert result.returncode == code, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr
