@@ -315,7 +315,7 @@ def parse_data_file(
         }
     )
     quarter_keys = [*KEYS, "quarter"]
-    grouped = typed.group_by(quarter_keys, use_threads=False).aggregate(
+    grouped = typed.group_by(quarter_keys).aggregate(
         [("value", "sum"), ("mass", "sum"), ("value", "count")]
     )
     if grouped.num_rows != typed.num_rows:
@@ -326,7 +326,7 @@ def parse_data_file(
         for index in duplicates:
             bad_rows.append(BadRow(source, int(line_numbers[index]), "ligne en double (même clé et même trimestre)", _text_typed(typed, index)))
         typed = deduplicated
-        grouped = typed.group_by(quarter_keys, use_threads=False).aggregate([("value", "sum"), ("mass", "sum")])
+        grouped = typed.group_by(quarter_keys).aggregate([("value", "sum"), ("mass", "sum")])
     grouped = grouped.select([*quarter_keys, "value_sum", "mass_sum"]).rename_columns([*quarter_keys, "value", "mass"])
     bad_rows.sort(key=lambda row: row.line)
     return ParsedFile(source, grouped, typed.num_rows + len(bad_rows), bad_rows, expected_year is not None)
@@ -367,7 +367,7 @@ def annual_tables(parsed: list[ParsedFile]) -> tuple[dict[int, pa.Table], dict[i
     combined = pa.concat_tables(pieces)
     for year in sorted(quarters):
         year_table = combined.filter(pc.equal(combined.column("year"), year))
-        summed = year_table.group_by(list(KEYS), use_threads=False).aggregate([("value", "sum"), ("mass", "sum")])
+        summed = year_table.group_by(list(KEYS)).aggregate([("value", "sum"), ("mass", "sum")])
         summed = summed.select([*KEYS, "value_sum", "mass_sum"]).rename_columns([*KEYS, "value", "mass"])
         summed = summed.sort_by([("flow", "ascending"), ("dep", "ascending"), ("a129", "ascending"), ("cpf4", "ascending"), ("country", "ascending")])
         result[year] = summed
