@@ -190,14 +190,7 @@ class TradeYear:
     @cached_property
     def totals(self) -> dict[tuple[str, str, str], int]:
         """(level, code, flow) -> total in euros, for départements, régions and France."""
-        result: dict[tuple[str, str, str], int] = {}
-        for (flow, dep), value in self._matrix.groupby(["flow", "dep"])["value"].sum().items():
-            result[("departement", dep, flow)] = int(value)
-        for (flow, reg), value in self._matrix.groupby(["flow", "region"])["value"].sum().items():
-            result[("region", reg, flow)] = int(value)
-        for flow, value in self._matrix.groupby("flow")["value"].sum().items():
-            result[("france", FRANCE.code, flow)] = int(value)
-        return result
+        return _totals(self._matrix)
 
     @staticmethod
     def codes_in(data: YearData) -> set[str]:
