@@ -17,8 +17,8 @@ from fiches.charts.export import PlotlyExporter
 from fiches.config import PACKAGE_DIR, TEMPLATES_DIR, Settings
 from fiches.datasource import select
 from fiches.errors import FichesError, RenderError
-from fiches.geography import Territory, departement, factsheet_departements
-from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
+from fiches.geography import FRANCE, Territory, departement, factsheet_departements
+from fiches.indicators import Comparison, Comparisons, TradeYear, factsheet, provenance
 from fiches.store import YearData
 
 log = logging.getLogger(__name__)
@@ -118,15 +118,22 @@ def _up_to_date(base: Path, key: str) -> bool:
 class Builder:
     """One process's building context: data, comparisons and one Chromium, reused for every factsheet."""
 
-    def __init__(self, job: Job, current: YearData, previous: YearData | None) -> None:
+    def __init__(self, job: Job, current: YearData, previous: YearData | None, exporter: PlotlyExporter | None = None) -> None:
         self.job = job
         self.current, self.previous = current, previous
         self.trade = TradeYear(current, previous)
         self.comparisons = Comparisons(self.trade)
         self.shared_charts: dict[str, render.Chart] = {}
-        self.exporter = PlotlyExporter()
+        self.exporter = exporter or PlotlyExporter()
+        self.exporter.start(wait=False)
         self.env = render.environment()
         self.provenance = provenance(self.trade, __version__, job.build_date)
+
+    def adopt(self, shared: Shared) -> None:
+        """Take the région and France figures and charts the parent process computed once for the run."""
+        for comparison in shared.comparisons:
+            self.comparisons.seed(comparison)
+        self.shared_charts.update(shared.charts)
 
     def build(self, territory: Territory) -> Outcome:
         started = time.perf_counter()
@@ -160,6 +167,34 @@ class Builder:
         self.exporter.close()
 
 
+# -- work shared by the whole run ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Région and France comparisons with their Sankeys: computed once per run, sent to the workers."""
+
+    comparisons: tuple[Comparison, ...]
+    charts: dict[str, render.Chart]
+
+    def subset(self, territory: Territory) -> Shared:
+        """What one factsheet needs: its région's and France's."""
+        wanted = {FRANCE.code} | ({territory.region.code} if territory.region else set())
+        keep = tuple(c for c in self.comparisons if c.territory.code in wanted)
+        keys = {render.shared_key(c, kind) for c in keep for kind in ("exports", "imports")}
+        return Shared(keep, {k: v for k, v in self.charts.items() if k in keys})
+
+
+def shared_work(trade: TradeYear, territories: list[Territory], exporter: PlotlyExporter) -> Shared:
+    comparisons = Comparisons(trade)
+    wanted = [FRANCE] + sorted({t.region for t in territories if t.region}, key=lambda r: r.code)
+    computed = tuple(comparisons.get(t) for t in wanted)
+    charts: dict[str, render.Chart] = {}
+    for comparison in computed:
+        charts.update(render.comparison_charts(comparison, exporter))
+    return Shared(computed, charts)
+
+
 # -- worker processes -------------------------------------------------------------------------
 
 _WORKER: Builder | None = None
@@ -176,9 +211,10 @@ def _worker_init(job: Job) -> None:
     atexit.register(_WORKER.close)
 
 
-def _worker_build(code: str) -> Outcome:
+def _worker_build(code: str, shared: Shared) -> Outcome:
     assert _WORKER is not None
     try:
+        _WORKER.adopt(shared)
         return _WORKER.build(departement(code))
     except Exception as exc:  # a bug in one factsheet must not stop the others
         log.exception("échec inattendu pour %s", code)
@@ -202,41 +238,57 @@ def build(
     job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, render.build_date())
     data_codes = set(TradeYear.codes_in(selected.current))
     outcomes: list[Outcome] = []
+
+    def done(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+
     todo = []
     for territory in territories:
         if territory.level == "departement" and territory.code not in data_codes:
-            outcome = Outcome(territory.code, "failed", reason=f"le département {territory.code} est absent des données {job.year}")
-            outcomes.append(outcome)
-            if on_done:
-                on_done(outcome)
+            done(Outcome(territory.code, "failed", reason=f"le département {territory.code} est absent des données {job.year}"))
+            continue
+        base = output_base(out_dir, job.year, territory)
+        if not force and _up_to_date(base, build_key(selected.current, selected.previous, territory, job.source)):
+            done(Outcome(territory.code, "skipped", files=[str(base.with_suffix(".pdf"))]))
+            continue
+        todo.append(territory)
+    if todo:
+        exporter = PlotlyExporter()
+        exporter.start(wait=False)  # Chromium starts while the figures are computed
+        jobs = max(1, min(jobs, len(todo)))
+        if jobs == 1:
+            builder = Builder(job, selected.current, selected.previous, exporter)
+            try:
+                for territory in todo:
+                    done(builder.build(territory))
+            finally:
+                builder.close()
         else:
-            todo.append(territory)
-    jobs = max(1, min(jobs, len(todo)))
-    if jobs == 1:
-        builder = Builder(job, selected.current, selected.previous)
-        try:
-            for territory in todo:
-                outcome = builder.build(territory)
-                outcomes.append(outcome)
-                if on_done:
-                    on_done(outcome)
-        finally:
-            builder.close()
-    else:
-        context = multiprocessing.get_context("spawn")
-        with futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(job,)) as pool:
-            pending = {pool.submit(_worker_build, t.code): t for t in todo}
-            for done in futures.as_completed(pending):
-                try:
-                    outcome = done.result()
-                except Exception as exc:  # a worker died (killed, out of memory...)
-                    outcome = Outcome(pending[done].code, "failed", reason=f"processus interrompu : {exc}")
-                outcomes.append(outcome)
-                if on_done:
-                    on_done(outcome)
+            _build_in_workers(job, selected, todo, jobs, exporter, done)
     order = {t.code: i for i, t in enumerate(territories)}
     outcomes.sort(key=lambda o: order.get(o.code, 0))
     return Report(job.year, selected.source, outcomes, time.perf_counter() - started, selected.warning)
+
+
+def _build_in_workers(job: Job, selected, todo: list[Territory], jobs: int, exporter: PlotlyExporter, done) -> None:
+    context = multiprocessing.get_context("spawn")
+    with futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(job,)) as pool:
+        # The workers start (imports, data, their own browser) while this process draws the shared charts.
+        for _ in range(jobs):
+            pool.submit(int)
+        try:
+            shared = shared_work(TradeYear(selected.current, selected.previous), todo, exporter)
+        finally:
+            exporter.close()
+        pending = {pool.submit(_worker_build, t.code, shared.subset(t)): t for t in todo}
+        for future in futures.as_completed(pending):
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a worker died (killed, out of memory...)
+                outcome = Outcome(pending[future].code, "failed", reason=f"processus interrompu : {exc}")
+            done(outcome)
 
 
 def all_departements() -> list[Territory]:

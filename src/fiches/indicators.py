@@ -326,6 +326,10 @@ class Comparisons:
         self._trade = trade
         self._cache: dict[str, Comparison] = {}
 
+    def seed(self, comparison: Comparison) -> None:
+        """Adopt a comparison computed elsewhere (by the parent process of a parallel run)."""
+        self._cache.setdefault(f"{comparison.territory.level}:{comparison.territory.code}", comparison)
+
     def get(self, territory: Territory) -> Comparison:
         key = f"{territory.level}:{territory.code}"
         if key not in self._cache:

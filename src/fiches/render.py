@@ -23,7 +23,7 @@ from fiches.charts import balance, sankey, treemap
 from fiches.charts.export import PlotlyExporter, matplotlib_svg
 from fiches.config import TEMPLATES_DIR
 from fiches.errors import RenderError
-from fiches.indicators import Factsheet, SankeyModel
+from fiches.indicators import Comparison, Factsheet, SankeyModel
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +80,26 @@ class Chart:
         return f"charts/{self.name}.svg"
 
 
+def shared_key(comparison: Comparison, kind: str) -> str:
+    """Key of a région's or France's Sankey, the same in every factsheet of a run."""
+    return f"{comparison.territory.level}-{comparison.territory.code}-{kind}"
+
+
+def comparison_charts(comparison: Comparison, exporter: PlotlyExporter) -> dict[str, Chart]:
+    """The two Sankeys of a région or of France, drawn once per run and shared by its factsheets."""
+    suffix = "france" if comparison.territory.level == "france" else "region"
+    return {
+        shared_key(comparison, kind): Chart(
+            f"{kind}_{suffix}",
+            exporter.svg(sankey.build(getattr(comparison, kind)), sankey.WIDTH, sankey.HEIGHT),
+            sankey.alt_text(getattr(comparison, kind)),
+        )
+        for kind in ("exports", "imports")
+    }
+
+
 def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart] | None = None) -> dict[str, Chart]:
-    """Every chart of a factsheet. Région and France Sankeys come from `shared` when given."""
+    """Every chart of a factsheet. Région and France Sankeys come from `shared`, drawn there when missing."""
     shared = {} if shared is None else shared
     with balance.style():
         result = {
@@ -92,21 +110,15 @@ def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart]
         exporter.svg(treemap.build(fs.imports.activities, fs.exports.activities), treemap.WIDTH, treemap.HEIGHT),
         treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory.name),
     )
-
-    def sankey_chart(name: str, model: SankeyModel, key: str | None = None) -> Chart:
-        if key and key in shared:
-            return shared[key]
-        chart = Chart(name, exporter.svg(sankey.build(model), sankey.WIDTH, sankey.HEIGHT), sankey.alt_text(model))
-        if key:
-            shared[key] = chart
-        return chart
-
-    for kind, attr in (("exports", "exports"), ("imports", "imports")):
-        result[kind] = sankey_chart(kind, getattr(fs, attr).sankey)
-        if fs.region:
-            code = fs.region.territory.code
-            result[f"{kind}_region"] = sankey_chart(f"{kind}_region", getattr(fs.region, attr), f"region-{code}-{kind}")
-        result[f"{kind}_france"] = sankey_chart(f"{kind}_france", getattr(fs.france, attr), f"france-{kind}")
+    for kind in ("exports", "imports"):
+        model = getattr(fs, kind).sankey
+        result[kind] = Chart(kind, exporter.svg(sankey.build(model), sankey.WIDTH, sankey.HEIGHT), sankey.alt_text(model))
+    for comparison in filter(None, (fs.region, fs.france)):
+        if shared_key(comparison, "exports") not in shared:
+            shared.update(comparison_charts(comparison, exporter))
+        for kind in ("exports", "imports"):
+            chart = shared[shared_key(comparison, kind)]
+            result[chart.name] = chart
     return result
 
 

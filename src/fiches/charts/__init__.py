@@ -1,5 +1,8 @@
 """Chart builders: pure functions of the model. `export` is the one place that turns them into SVG."""
 
+import html
+import textwrap
+
 FONT_FAMILY = "Lato"
 
 #: Colours of the factsheet (see FACTSHEET.md): imports blue, exports violet, top flows red,
@@ -15,3 +18,10 @@ OTHER_NODE = "#b9bec6"
 POSITIVE_GREEN = "#1b7f3b"
 NEGATIVE_RED = "#c0262d"
 TEXT = "#1d1d1f"
+
+
+def plotly_text(text: str, width: int | None = None) -> str:
+    """A label as plotly shows it: markup-like text escaped (plotly reads a subset of HTML),
+    optionally wrapped on lines of at most `width` characters."""
+    lines = textwrap.wrap(text, width, break_long_words=True) if width else [text]
+    return "<br>".join(html.escape(line, quote=False) for line in lines or [""])

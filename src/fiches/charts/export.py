@@ -19,7 +19,7 @@ from pathlib import Path
 import plotly
 from matplotlib.figure import Figure
 
-from fiches.charts import balance
+from fiches.charts import balance, svgclean
 from fiches.config import FONTS_DIR
 from fiches.errors import RenderError
 
@@ -67,6 +67,32 @@ def find_browser() -> str:
     raise RenderError("Chromium introuvable : installez-le (make install, paquet Debian chromium) ou définissez BROWSER_PATH")
 
 
+#: Kaleido reloads its page (and re-parses 4 MB of plotly.js) after every chart; we reload every N.
+RELOAD_EVERY = 200
+
+
+def _reusing_kaleido_class(kaleido):
+    """Kaleido whose tab is reused between charts and reloaded only every RELOAD_EVERY renders.
+
+    Plotly.toImage draws each figure in a fresh, purged div, so reusing the page is safe; the
+    periodic reload bounds the page's memory. Without the hook (another kaleido), the default applies.
+    """
+
+    class ReusingKaleido(kaleido.Kaleido):
+        _renders_since_reload = 0
+
+        async def _return_kaleido_tab(self, tab):
+            self._renders_since_reload += 1
+            if self._renders_since_reload >= RELOAD_EVERY:
+                self._renders_since_reload = 0
+                await tab.reload()
+            await self.tabs_ready.put(tab)
+
+    if not hasattr(kaleido.Kaleido, "_return_kaleido_tab"):
+        return kaleido.Kaleido
+    return ReusingKaleido
+
+
 class PlotlyExporter:
     """A kaleido browser on its own event-loop thread."""
 
@@ -74,34 +100,38 @@ class PlotlyExporter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._kaleido = None
+        self._opening = None
         self.starts = 0
 
     def _run(self, coroutine, timeout: float = RENDER_TIMEOUT):
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
-    def start(self) -> None:
-        if self._kaleido is not None:
-            return
-        import kaleido
+    def start(self, wait: bool = True) -> None:
+        """Open the browser; with wait=False return at once and let the first chart wait for it."""
+        if self._kaleido is None and self._opening is None:
+            import kaleido
 
-        os.environ["FONTCONFIG_FILE"] = str(_fontconfig_file())
-        os.environ["BROWSER_PATH"] = find_browser()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="kaleido", daemon=True)
-        self._thread.start()
+            os.environ["FONTCONFIG_FILE"] = str(_fontconfig_file())
+            os.environ["BROWSER_PATH"] = find_browser()
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, name="kaleido", daemon=True)
+            self._thread.start()
 
-        async def open_browser():
-            browser = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, mathjax=False, plotlyjs=str(PLOTLY_JS))
-            await browser.open()
-            return browser
+            async def open_browser():
+                browser = _reusing_kaleido_class(kaleido)(n=1, timeout=RENDER_TIMEOUT, mathjax=False, plotlyjs=str(PLOTLY_JS))
+                await browser.open()
+                return browser
 
-        try:
-            self._kaleido = self._run(open_browser(), timeout=60)
-        except Exception as exc:
-            self._stop_loop()
-            raise RenderError(f"impossible de démarrer Chromium pour les graphiques : {exc}") from None
-        self.starts += 1
+            self._opening = asyncio.run_coroutine_threadsafe(open_browser(), self._loop)
+        if wait and self._kaleido is None:
+            opening, self._opening = self._opening, None
+            try:
+                self._kaleido = opening.result(60)
+            except Exception as exc:
+                self._stop_loop()
+                raise RenderError(f"impossible de démarrer Chromium pour les graphiques : {exc}") from None
+            self.starts += 1
 
     def svg(self, figure, width: int, height: int) -> str:
         opts = {"format": "svg", "width": width, "height": height, "scale": 1}
@@ -109,7 +139,7 @@ class PlotlyExporter:
             self.start()
             try:
                 data = self._run(self._kaleido.calc_fig(figure, opts=opts))
-                return _strip_xml_prolog(data.decode("utf-8"))
+                return svgclean.slim(_strip_xml_prolog(data.decode("utf-8")))
             except Exception as exc:  # the browser died or hung: restart it once
                 if attempt == 2:
                     raise RenderError(f"le rendu d'un graphique a échoué deux fois : {exc}") from None
@@ -124,6 +154,12 @@ class PlotlyExporter:
             return None
 
     def close(self) -> None:
+        if self._opening is not None:  # started without waiting and never used
+            try:
+                self._kaleido = self._opening.result(60)
+            except Exception as exc:
+                log.debug("démarrage de Chromium : %s", exc)
+            self._opening = None
         if self._kaleido is not None:
             try:
                 self._run(self._kaleido.close(), timeout=20)

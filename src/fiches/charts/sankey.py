@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from fiches.charts import (
-    COUNTRY_NODE, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, OTHER_GREY, OTHER_NODE, TEXT, TOP_RED,
+    COUNTRY_NODE, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, OTHER_GREY, OTHER_NODE, TEXT, TOP_RED, plotly_text,
 )
 from fiches.formatting import meur
 from fiches.indicators import EXPORTS, Node, SankeyModel
@@ -51,8 +51,13 @@ def node_colour(node: Node, is_product: bool, flow: str) -> str:
     return COUNTRY_NODE
 
 
+#: Characters of a node name that fit in a margin beside its value; longer names are cut with "…".
+LABEL_CHARS = 34
+
+
 def label(node: Node) -> str:
-    return f"{node.label} · {meur(node.value)}"
+    name = node.label if len(node.label) <= LABEL_CHARS else node.label[: LABEL_CHARS - 1].rstrip() + "…"
+    return f"{name} · {meur(node.value)}"
 
 
 def build(model: SankeyModel) -> go.Figure:
@@ -89,7 +94,7 @@ def build(model: SankeyModel) -> go.Figure:
     for placed, x, anchor in [(p, DOMAIN[0], "right") for p in left] + [(p, DOMAIN[1], "left") for p in right]:
         annotations.append(
             {
-                "text": label(placed.node),
+                "text": plotly_text(label(placed.node)),
                 "x": x + (-0.008 if anchor == "right" else 0.008),
                 "y": 1 - placed.centre,
                 "xref": "paper",

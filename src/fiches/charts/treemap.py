@@ -4,36 +4,46 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from fiches.charts import EXPORTS_SHADES, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, IMPORTS_SHADES
+from fiches.charts import EXPORTS_SHADES, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, IMPORTS_SHADES, plotly_text
 from fiches.formatting import meur, percent
 from fiches.indicators import Activity
 
-WIDTH, HEIGHT = 720, 560
+WIDTH, HEIGHT = 720, 520
 MIN_TEXT = 9  # smaller labels are dropped rather than shrunk further or spilled
+#: Below this share of the chart's area a tile cannot hold a label at MIN_TEXT: it gets none,
+#: which spares the browser from measuring text that would be hidden anyway.
+MIN_LABELLED_AREA = 0.004
+#: Labels are wrapped on lines of this many characters, so that tall narrow tiles can hold them.
+WRAP = 16
+TILE_TEXT = "<b>%{label}</b><br>%{text}"
 
 
 def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> go.Figure:
-    ids, labels, parents, values, colours, texts = [], [], [], [], [], []
-    for key, name, activities, base, shades in (
-        ("I", "Importations", imports, IMPORTS_BLUE, IMPORTS_SHADES),
-        ("E", "Exportations", exports, EXPORTS_VIOLET, EXPORTS_SHADES),
+    """Two compartments side by side; their names and totals are printed above the chart."""
+    ids, labels, parents, values, colours, texts, templates = [], [], [], [], [], [], []
+    grand_total = sum(a.value for a in imports) + sum(a.value for a in exports)
+    for key, activities, base, shades in (
+        ("I", imports, IMPORTS_BLUE, IMPORTS_SHADES),
+        ("E", exports, EXPORTS_VIOLET, EXPORTS_SHADES),
     ):
         total = sum(a.value for a in activities)
         if total <= 0:
             continue
         ids.append(key)
-        labels.append(name)
+        labels.append("Importations" if key == "I" else "Exportations")
         parents.append("")
         values.append(total)
         colours.append(base)
-        texts.append(meur(total))
+        texts.append("")
+        templates.append("")
         for rank, activity in enumerate(activities):
             ids.append(f"{key}/{activity.code}")
-            labels.append(activity.label)
+            labels.append(plotly_text(activity.label, WRAP))
             parents.append(key)
             values.append(activity.value)
             colours.append(shades[min(rank // 2, len(shades) - 1)])
-            texts.append(f"{meur(activity.value)} · {percent(activity.share)}")
+            texts.append(plotly_text(f"{meur(activity.value)} · {percent(activity.share)}"))
+            templates.append(TILE_TEXT if activity.value >= MIN_LABELLED_AREA * grand_total else "")
     figure = go.Figure(
         go.Treemap(
             ids=ids,
@@ -43,14 +53,13 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> go.Fi
             branchvalues="total",
             sort=True,
             text=texts,
-            texttemplate="<b>%{label}</b><br>%{text}",
+            texttemplate=templates,
             textposition="middle center",
-            marker={"colors": colours, "line": {"width": 1.2, "color": "white"}, "pad": {"t": 22, "l": 2, "r": 2, "b": 2}},
+            marker={"colors": colours, "line": {"width": 1.2, "color": "white"}, "pad": {"t": 3, "l": 3, "r": 3, "b": 3}},
             tiling={"packing": "squarify", "pad": 1},
             pathbar={"visible": False},
             root={"color": "white"},
             insidetextfont={"color": "white", "size": 11},
-            outsidetextfont={"color": "white", "size": 13},
         )
     )
     figure.update_layout(

@@ -1,0 +1,114 @@
+"""Slim the SVG a browser exports into the SVG a PDF needs.
+
+Plotly writes a screen document: empty layers for every trace type, hover targets and hidden
+labels drawn fully transparent, and every style as a CSS ``style`` attribute with screen-only
+properties. WeasyPrint tokenises each of those attributes and lays out each text, visible or not,
+so the raw export costs about twice the drawing time of what is actually seen.
+
+`slim` keeps the drawing identical and removes the rest:
+
+- elements that cannot paint anything (transparent fill and stroke, zero-size or hidden text);
+- groups and definitions left empty;
+- CSS declarations turned into SVG presentation attributes, dropping screen-only properties
+  (cursor, pointer events, text shadows…) and values equal to the SVG defaults.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+ET.register_namespace("", SVG_NS)
+ET.register_namespace("xlink", XLINK_NS)
+
+#: Properties that change what is painted in a PDF; every other declaration is screen-only.
+PRESENTATION = frozenset({
+    "clip-path", "clip-rule", "color", "display", "dominant-baseline", "fill", "fill-opacity",
+    "fill-rule", "font-family", "font-size", "font-style", "font-variant", "font-weight", "letter-spacing",
+    "marker-end", "marker-mid", "marker-start", "mask", "opacity", "stop-color", "stop-opacity",
+    "stroke", "stroke-dasharray", "stroke-dashoffset", "stroke-linecap", "stroke-linejoin",
+    "stroke-miterlimit", "stroke-opacity", "stroke-width", "text-anchor", "text-decoration",
+    "visibility", "word-spacing",
+})
+#: Declarations equal to the initial value, which neither paint nor override an inherited value
+#: in plotly's output (plotly never relies on resetting an inherited opacity).
+DEFAULTS = {"opacity": "1", "fill-opacity": "1", "stroke-opacity": "1"}
+SHAPES = frozenset({"rect", "path", "circle", "ellipse", "line", "polyline", "polygon"})
+CONTAINERS = frozenset({"g", "defs", "clipPath"})
+#: Inside these, shapes define geometry rather than paint: never judged by their colours.
+GEOMETRY = frozenset({"clipPath", "mask", "pattern", "marker", "symbol", "defs", "linearGradient", "radialGradient"})
+_DECLARATION = re.compile(r"\s*([a-zA-Z-]+)\s*:\s*([^;]*?)\s*(?:;|$)")
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _declarations(style: str) -> dict[str, str]:
+    return {name.lower(): value for name, value in _DECLARATION.findall(style) if value}
+
+
+def _number(value: str | None) -> float | None:
+    match = re.match(r"\s*([0-9]*\.?[0-9]+)", value or "")
+    return float(match.group(1)) if match else None
+
+
+def _is_zero(value: str | None) -> bool:
+    return _number(value) == 0.0
+
+
+def _paints(element: ET.Element, inherited: dict[str, str]) -> bool:
+    """Whether a shape or a text can leave a mark, given its own and inherited attributes."""
+
+    def get(name: str) -> str | None:
+        return element.get(name, inherited.get(name))
+
+    if get("display") == "none" or get("visibility") == "hidden" or _is_zero(get("opacity")):
+        return False
+    tag = _local(element.tag)
+    if tag == "text":
+        size = _number(get("font-size"))
+        tiny = size is not None and size <= 1.0
+        return not (tiny or _is_zero(get("fill-opacity")) or get("fill") in ("none", "transparent"))
+    fill_visible = get("fill") not in ("none", "transparent") and not _is_zero(get("fill-opacity"))
+    stroke = get("stroke")
+    stroke_visible = (
+        stroke not in (None, "none", "transparent") and not _is_zero(get("stroke-opacity")) and not _is_zero(get("stroke-width"))
+    )
+    return fill_visible or stroke_visible
+
+
+INHERITED = ("fill", "fill-opacity", "stroke", "stroke-opacity", "stroke-width", "font-size", "visibility")
+
+
+def _rewrite(element: ET.Element, inherited: dict[str, str], geometry: bool = False) -> bool:
+    """Clean `element` in place; return False when it should be removed."""
+    style = element.attrib.pop("style", None)
+    if style:
+        for name, value in _declarations(style).items():
+            if name in PRESENTATION and DEFAULTS.get(name) != value:
+                element.set(name, value)
+    element.attrib.pop("class", None)
+    tag = _local(element.tag)
+    if (tag in SHAPES or tag == "text") and not geometry and not _paints(element, inherited):
+        return False
+    if tag == "text" and element.get("font-family"):
+        element.set("font-family", element.get("font-family").replace('"', "'"))
+    scope = {**inherited, **{k: element.get(k) for k in INHERITED if element.get(k) is not None}}
+    for child in list(element):
+        if not _rewrite(child, scope, geometry or tag in GEOMETRY):
+            element.remove(child)
+    if tag in CONTAINERS and len(element) == 0 and not (element.text or "").strip():
+        return False
+    return True
+
+
+def slim(svg: str) -> str:
+    """The same drawing in fewer, cheaper nodes."""
+    root = ET.fromstring(svg)
+    _rewrite(root, {})
+    for name in ("style", "class"):
+        root.attrib.pop(name, None)
+    return ET.tostring(root, encoding="unicode")
