@@ -40,6 +40,7 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_build.py
 
 clean:
 	rm -rf $(OUT) data/cache data/raw data/sample data/manifest.json .pytest_cache .hypothesis

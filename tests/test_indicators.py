@@ -109,3 +109,14 @@ def test_aggregation_invariants(rows):
             model = figures.sankey
             assert sum(l.value for l in model.links) == model.total == figures.total
             assert all(n.value > 0 for n in model.left + model.right)
+
+
+def test_chart_figures_are_valid_plotly():
+    """Builders return plain dicts for speed; plotly's own validation checks them here."""
+    import plotly.graph_objects as go
+
+    from fiches.charts import sankey, treemap
+
+    fs = _sheet()
+    for figure in (sankey.build(fs.exports.sankey), sankey.build(fs.imports.sankey), treemap.build(fs.imports.activities, fs.exports.activities)):
+        go.Figure(figure)  # raises on any unknown property or bad value

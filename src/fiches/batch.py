@@ -9,11 +9,12 @@ import logging
 import multiprocessing
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from fiches import __version__, render
+from fiches import __version__, index, render
 from fiches.charts.export import PlotlyExporter
+from fiches.atomic import Transaction, os_error_text
 from fiches.config import PACKAGE_DIR, TEMPLATES_DIR, Settings
 from fiches.datasource import select
 from fiches.errors import FichesError, RenderError
@@ -150,16 +151,19 @@ class Builder:
             base.parent.mkdir(parents=True, exist_ok=True)
             sidecar = render.sidecar(fs, charts)
             sidecar["build_key"] = key
-            render.write_xlsx(base.with_suffix(".xlsx"), fs)
-            render.write_pdf(base.with_suffix(".pdf"), pdf)
-            # The JSON goes last: its build key marks the set as complete.
-            render.write_json(base.with_suffix(".json"), sidecar)
+            # All three or none: staged beside their targets, moved into place together, the JSON
+            # last since its build key marks the set as complete. A failure removes every temporary
+            # and leaves the previous set, if any, untouched.
+            with Transaction() as txn:
+                render.write_xlsx(txn.stage(base.with_suffix(".xlsx")), fs)
+                render.write_pdf(txn.stage(base.with_suffix(".pdf")), pdf)
+                render.write_json(txn.stage(base.with_suffix(".json")), sidecar)
             if self.job.keep_html:
                 render.keep_html(year_dir(out_dir, self.current.year), territory.slug, document, charts)
         except FichesError as exc:
             return Outcome(territory.code, "failed", time.perf_counter() - started, str(exc))
         except OSError as exc:
-            return Outcome(territory.code, "failed", time.perf_counter() - started, f"écriture impossible : {exc.strerror or exc}")
+            return Outcome(territory.code, "failed", time.perf_counter() - started, f"écriture impossible : {os_error_text(exc)}")
         files = [str(base.with_suffix(s)) for s in (".pdf", ".json", ".xlsx")]
         return Outcome(territory.code, "built", time.perf_counter() - started, files=files)
 
@@ -269,6 +273,7 @@ def build(
             _build_in_workers(job, selected, todo, jobs, exporter, done)
     order = {t.code: i for i, t in enumerate(territories)}
     outcomes.sort(key=lambda o: order.get(o.code, 0))
+    write_front_matter(out_dir, selected.current, job.build_date)
     return Report(job.year, selected.source, outcomes, time.perf_counter() - started, selected.warning)
 
 
@@ -289,6 +294,22 @@ def _build_in_workers(job: Job, selected, todo: list[Territory], jobs: int, expo
             except Exception as exc:  # a worker died (killed, out of memory...)
                 outcome = Outcome(pending[future].code, "failed", reason=f"processus interrompu : {exc}")
             done(outcome)
+
+
+def write_front_matter(out_dir: Path, data: YearData, build_date: str) -> None:
+    """index.html then manifest.json (which lists the index), from what the year folder holds."""
+    folder = year_dir(out_dir, data.year)
+    if not folder.is_dir():
+        return
+    try:
+        index.write_index(folder, data.year, build_date)
+        origin = asdict(provenance(data, __version__, build_date))
+        origin["archives"] = [{"name": name, "sha256": digest} for name, digest in origin["archives"]]
+        origin["quarters"] = {flow: list(quarters) for flow, quarters in origin["quarters"]}
+        origin["is_sample"] = data.is_sample
+        index.write_manifest(folder, data.year, origin)
+    except OSError as exc:
+        raise RenderError(f"écriture impossible de l'index ou du manifeste dans {folder} : {exc.strerror or exc}") from None
 
 
 def all_departements() -> list[Territory]:

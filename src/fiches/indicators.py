@@ -352,11 +352,11 @@ def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, co
     )
 
 
-def provenance(trade: TradeYear, tool_version: str, build_date: str) -> Provenance:
-    meta = trade.meta
+def provenance(data: TradeYear | YearData, tool_version: str, build_date: str) -> Provenance:
+    meta = data.meta
     return Provenance(
-        source="sample" if trade.is_sample else "douanes",
-        year=trade.year,
+        source="sample" if data.is_sample else "douanes",
+        year=data.year,
         archives=tuple((a["name"], a["sha256"]) for a in meta.get("archives", [])),
         quarters=tuple((flow, tuple(q)) for flow, q in sorted(meta.get("quarters", {}).items())),
         complete=bool(meta.get("complete", True)),

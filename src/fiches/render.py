@@ -15,10 +15,12 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 from openpyxl.styles import Font
 
 from fiches import formatting
-from fiches.atomic import atomic_path
+from fiches.atomic import atomic_path, os_error_text
 from fiches.charts import balance, sankey, treemap
 from fiches.charts.export import PlotlyExporter, matplotlib_svg
 from fiches.config import TEMPLATES_DIR
@@ -269,13 +271,17 @@ def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
     return document
 
 
+# The writers below write `path` directly: the caller stages it (atomic.Transaction) so that a
+# factsheet's PDF, JSON and XLSX are replaced together or not at all.
+
+
 def write_json(path: Path, document: dict) -> None:
-    with atomic_path(path) as temp:
-        temp.write_text(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8")
 
 
 def write_xlsx(path: Path, fs: Factsheet) -> None:
-    workbook = Workbook()
+    # Write-only (streamed) mode: a third of the time of a regular workbook for the same file.
+    workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     moment = datetime.fromisoformat(fs.provenance.build_date).replace(tzinfo=None)
     workbook.properties.created = moment
@@ -285,16 +291,18 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
 
     def sheet(title: str, header: list[str], rows: list[list]) -> None:
         ws = workbook.create_sheet(title)
-        ws.append(header)
-        for cell in ws[1]:
+        ws.freeze_panes = "A2"
+        for index, name in enumerate(header, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = max(12, min(48, len(name) + 4))
+        cells = []
+        for name in header:
+            cell = WriteOnlyCell(ws, value=name)
             cell.font = bold
+            cells.append(cell)
+        ws.append(cells)
         for row in rows:
             ws.append(row)
-        ws.freeze_panes = "A2"
-        for column, name in zip(ws.columns, header):
-            ws.column_dimensions[column[0].column_letter].width = max(12, min(48, len(name) + 4))
 
-    workbook.remove(workbook.active)
     note = " (échantillon synthétique, chiffres fictifs)" if fs.is_sample else ""
     sheet("Synthèse", ["Indicateur", "Valeur (€)", "Texte imprimé"], [
         ["Exportations" + note, fs.exports.total, formatting.meur(fs.exports.total)],
@@ -319,16 +327,14 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
                 flows.append([scope, "Exportations" if model.flow == "E" else "Importations",
                               model.left[link.source].label, model.right[link.target].label, link.value, "oui" if link.top else ""])
     sheet("Flux", ["Territoire", "Flux", "Origine", "Destination", "Valeur (€)", "Cinq premiers flux"], flows)
-    with atomic_path(path) as temp:
-        workbook.save(temp)
+    workbook.save(path)
 
 
 def write_pdf(path: Path, data: bytes) -> None:
     try:
-        with atomic_path(path) as temp:
-            with temp.open("wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+        with path.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
     except OSError as exc:
-        raise RenderError(f"écriture impossible de {path} : {exc.strerror or exc}") from None
+        raise RenderError(f"écriture impossible du PDF : {os_error_text(exc)}") from None

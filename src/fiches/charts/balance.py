@@ -38,6 +38,7 @@ def style() -> Iterator[None]:
             "font.size": 9,
             "svg.fonttype": "none",  # text stays text: vector, searchable, in the bundled font
             "svg.hashsalt": "fiches",  # stable ids: same data, same SVG
+            "text.parse_math": False,  # a "$" in a label is a dollar, never mathtext
             "axes.edgecolor": "#9aa0a6",
             "text.color": TEXT,
             "axes.labelcolor": TEXT,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
-
 from fiches.charts import (
     COUNTRY_NODE, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, OTHER_GREY, OTHER_NODE, TEXT, TOP_RED, plotly_text,
 )
@@ -60,7 +58,8 @@ def label(node: Node) -> str:
     return f"{name} · {meur(node.value)}"
 
 
-def build(model: SankeyModel) -> go.Figure:
+def build(model: SankeyModel) -> dict:
+    """The plotly figure as a plain dict (validated by the tests, not on every build)."""
     scale = scale_for(model)
     left, right = _layout(model.left, scale), _layout(model.right, scale)
     products_left = model.flow == EXPORTS
@@ -68,27 +67,26 @@ def build(model: SankeyModel) -> go.Figure:
         node_colour(p.node, not products_left, model.flow) for p in right
     ]
     n_left = len(left)
-    figure = go.Figure(
-        go.Sankey(
-            arrangement="fixed",
-            domain={"x": list(DOMAIN), "y": [0, 1]},
-            node={
-                "label": [""] * (len(left) + len(right)),
-                "x": [0.001] * len(left) + [0.999] * len(right),
-                "y": [p.centre for p in left] + [p.centre for p in right],
-                "pad": NODE_PAD,
-                "thickness": NODE_THICKNESS,
-                "color": colours,
-                "line": {"width": 0},
-            },
-            link={
-                "source": [link.source for link in model.links],
-                "target": [n_left + link.target for link in model.links],
-                "value": [link.value for link in model.links],
-                "color": [TOP_RED if link.top else OTHER_GREY for link in model.links],
-            },
-            textfont={"size": 1, "color": "rgba(0,0,0,0)"},
-        )
+    trace = dict(
+        type="sankey",
+        arrangement="fixed",
+        domain={"x": list(DOMAIN), "y": [0, 1]},
+        node={
+            "label": [""] * (len(left) + len(right)),
+            "x": [0.001] * len(left) + [0.999] * len(right),
+            "y": [p.centre for p in left] + [p.centre for p in right],
+            "pad": NODE_PAD,
+            "thickness": NODE_THICKNESS,
+            "color": colours,
+            "line": {"width": 0},
+        },
+        link={
+            "source": [link.source for link in model.links],
+            "target": [n_left + link.target for link in model.links],
+            "value": [link.value for link in model.links],
+            "color": [TOP_RED if link.top else OTHER_GREY for link in model.links],
+        },
+        textfont={"size": 1, "color": "rgba(0,0,0,0)"},
     )
     annotations = []
     for placed, x, anchor in [(p, DOMAIN[0], "right") for p in left] + [(p, DOMAIN[1], "left") for p in right]:
@@ -105,7 +103,7 @@ def build(model: SankeyModel) -> go.Figure:
                 "font": {"size": 10.5, "color": TEXT if not placed.node.is_other else "#5f6368"},
             }
         )
-    figure.update_layout(
+    layout = dict(
         width=WIDTH,
         height=HEIGHT,
         margin={"l": MARGIN, "r": MARGIN, "t": MARGIN, "b": MARGIN},
@@ -113,7 +111,7 @@ def build(model: SankeyModel) -> go.Figure:
         paper_bgcolor="white",
         annotations=annotations,
     )
-    return figure
+    return {"data": [trace], "layout": layout}
 
 
 def alt_text(model: SankeyModel) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from fiches.charts import EXPORTS_SHADES, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, IMPORTS_SHADES, plotly_text
 from fiches.formatting import meur, percent
 from fiches.indicators import Activity
@@ -18,7 +16,7 @@ WRAP = 16
 TILE_TEXT = "<b>%{label}</b><br>%{text}"
 
 
-def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> go.Figure:
+def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> dict:
     """Two compartments side by side; their names and totals are printed above the chart."""
     ids, labels, parents, values, colours, texts, templates = [], [], [], [], [], [], []
     grand_total = sum(a.value for a in imports) + sum(a.value for a in exports)
@@ -44,25 +42,24 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> go.Fi
             colours.append(shades[min(rank // 2, len(shades) - 1)])
             texts.append(plotly_text(f"{meur(activity.value)} · {percent(activity.share)}"))
             templates.append(TILE_TEXT if activity.value >= MIN_LABELLED_AREA * grand_total else "")
-    figure = go.Figure(
-        go.Treemap(
-            ids=ids,
-            labels=labels,
-            parents=parents,
-            values=values,
-            branchvalues="total",
-            sort=True,
-            text=texts,
-            texttemplate=templates,
-            textposition="middle center",
-            marker={"colors": colours, "line": {"width": 1.2, "color": "white"}, "pad": {"t": 3, "l": 3, "r": 3, "b": 3}},
-            tiling={"packing": "squarify", "pad": 1},
-            pathbar={"visible": False},
-            root={"color": "white"},
-            insidetextfont={"color": "white", "size": 11},
-        )
+    trace = dict(
+        type="treemap",
+        ids=ids,
+        labels=labels,
+        parents=parents,
+        values=values,
+        branchvalues="total",
+        sort=True,
+        text=texts,
+        texttemplate=templates,
+        textposition="middle center",
+        marker={"colors": colours, "line": {"width": 1.2, "color": "white"}, "pad": {"t": 3, "l": 3, "r": 3, "b": 3}},
+        tiling={"packing": "squarify", "pad": 1},
+        pathbar={"visible": False},
+        root={"color": "white"},
+        insidetextfont={"color": "white", "size": 11},
     )
-    figure.update_layout(
+    layout = dict(
         width=WIDTH,
         height=HEIGHT,
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
@@ -70,7 +67,7 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> go.Fi
         uniformtext={"minsize": MIN_TEXT, "mode": "hide"},
         paper_bgcolor="white",
     )
-    return figure
+    return {"data": [trace], "layout": layout}
 
 
 def alt_text(imports: tuple[Activity, ...], exports: tuple[Activity, ...], territory: str) -> str:

@@ -1,0 +1,132 @@
+"""Every département from cached data, against the floor of WeasyPrint alone on the same HTML.
+
+Each round, in this order and on the same machine:
+  1. build:  `fiches build --all --force --keep-html --jobs N` in a fresh process, timed from launch
+             to exit, with the peak memory of its whole process tree (workers and browsers
+             included, sampled every 20 ms);
+  2. floor:  WeasyPrint alone renders the kept final HTML files (`<out>/<year>/_html/*/index.html`)
+             with the same PDF options, in N fresh processes, timed the same way;
+  3. again:  the same build command without --force: everything is up to date and skipped.
+Then one département from a cold process (`fiches build 12 --force`), --repeat times.
+
+Prints medians over --rounds, and the ratio build / floor of each round and of the medians.
+Goals on a 2-core machine: all départements <= 60 s and <= 1.3 x the floor, one département
+<= 6 s, peak memory <= 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+FLOOR = r"""
+import concurrent.futures as cf, multiprocessing, sys
+from pathlib import Path
+
+def render(path):
+    import weasyprint
+    target = Path(path).with_suffix(".floor.pdf")
+    weasyprint.HTML(filename=path).write_pdf(target, pdf_variant="pdf/ua-1", custom_metadata=True)
+    return target.stat().st_size
+
+if __name__ == "__main__":
+    jobs, pages = int(sys.argv[1]), sys.argv[2:]
+    with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        sizes = list(pool.map(render, pages, chunksize=1))
+    print(len(sizes), sum(sizes))
+"""
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of a command and all its descendants."""
+    started = time.perf_counter()
+    process = psutil.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0.0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            try:
+                tree = [process, *process.children(recursive=True)]
+                total = 0
+                for member in tree:
+                    try:
+                        total += member.memory_info().rss
+                    except psutil.Error:
+                        pass
+                peak = max(peak, total / 2**20)
+            except psutil.Error:
+                pass
+            stop.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = process.communicate()
+    elapsed = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {err.decode()[-2000:]}")
+    return elapsed, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="cold single-département builds")
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--data-dir", type=Path, default=None, help="data folder (default: the project's)")
+    args = parser.parse_args()
+    env = dict(os.environ)
+    env.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+    if args.data_dir:
+        env["FICHES_DATA_DIR"] = str(args.data_dir)
+    fiches = [sys.executable, "-m", "fiches"]
+    # Make sure the sample is generated and cached before anything is timed.
+    with tempfile.TemporaryDirectory(prefix="fiches-bench-") as tmp:
+        subprocess.run([*fiches, "build", "12", "--source", "sample", "--out", tmp], env=env, check=True, capture_output=True)
+
+    builds, floors, agains, peaks, ratios = [], [], [], [], []
+    with tempfile.TemporaryDirectory(prefix="fiches-bench-") as tmp:
+        out = Path(tmp) / "out"
+        command = [*fiches, "build", "--all", "--source", "sample", "--out", str(out), "--jobs", str(args.jobs)]
+        for round_ in range(1, args.rounds + 1):
+            build, peak = timed([*command, "--force", "--keep-html"], env)
+            pages = sorted(str(p) for p in out.glob("*/_html/*/index.html"))
+            floor, _ = timed([sys.executable, "-c", FLOOR, str(args.jobs), *pages], env)
+            again, _ = timed(command, env)
+            pdfs = len(list(out.glob("*/departements/*.pdf")))
+            builds.append(build), floors.append(floor), agains.append(again), peaks.append(peak), ratios.append(build / floor)
+            print(
+                f"round {round_}: build {build:6.1f} s ({pdfs} PDFs, peak {peak:5.0f} MB)   "
+                f"WeasyPrint alone {floor:6.1f} s ({len(pages)} pages)   ratio {build / floor:4.2f}   "
+                f"second run {again:4.1f} s",
+                flush=True,
+            )
+        singles = []
+        for _ in range(args.repeat):
+            seconds, _ = timed([*fiches, "build", "12", "--source", "sample", "--force", "--out", str(Path(tmp) / "one")], env)
+            singles.append(seconds)
+
+    build, floor = statistics.median(builds), statistics.median(floors)
+    print()
+    print(f"all départements     median {build:6.1f} s   (goal <= 60 s, {args.jobs} jobs)")
+    print(f"WeasyPrint alone     median {floor:6.1f} s")
+    print(f"ratio                {build / floor:6.2f}     (medians; per round {', '.join(f'{r:.2f}' for r in ratios)}; goal <= 1.3)")
+    print(f"second run           median {statistics.median(agains):6.1f} s")
+    print(f"one département cold median {statistics.median(singles):6.1f} s   (goal <= 6 s; runs {', '.join(f'{s:.1f}' for s in singles)})")
+    print(f"peak memory          max    {max(peaks):6.0f} MB  (goal <= 2048 MB)")
+
+
+if __name__ == "__main__":
+    main()

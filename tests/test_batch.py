@@ -1,0 +1,138 @@
+"""Many factsheets: parallel workers with shared région/France work, the index and the manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from fiches import batch
+from fiches.config import Settings
+from fiches.geography import departement
+
+pytestmark = pytest.mark.slow
+
+# Two départements of one région (Occitanie: Aveyron, Lot) and one of another (Ain).
+CODES = ("12", "46", "01")
+
+
+def _figures(sidecar: dict) -> dict:
+    """Everything a reader sees, without the build key (which names the run's inputs)."""
+    return {k: v for k, v in sidecar.items() if k != "build_key"}
+
+
+@pytest.fixture(scope="module")
+def parallel(sample_settings: Settings, tmp_path_factory) -> tuple[Path, batch.Report]:
+    out = tmp_path_factory.mktemp("parallel")
+    os.environ["SOURCE_DATE_EPOCH"] = "1767225600"
+    try:
+        report = batch.build(sample_settings, [departement(c) for c in CODES], year=None, source="sample", out_dir=out, jobs=2)
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    return out, report
+
+
+def test_parallel_build_matches_a_single_process_build(parallel, sample_settings, tmp_path):
+    out, report = parallel
+    assert [o.status for o in report.outcomes] == ["built"] * 3, report.outcomes
+    os.environ["SOURCE_DATE_EPOCH"] = "1767225600"
+    try:
+        single = batch.build(sample_settings, [departement("46")], year=None, source="sample", out_dir=tmp_path, jobs=1)
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    assert single.count("built") == 1
+    name = "2024/departements/46-lot.json"
+    shared = json.loads((out / name).read_text(encoding="utf-8"))
+    alone = json.loads((tmp_path / name).read_text(encoding="utf-8"))
+    # The région and France Sankeys drawn once by the parent are the ones a lone build draws.
+    assert _figures(shared) == _figures(alone)
+    assert shared["region"]["name"] == "Occitanie"
+
+
+class _Table(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.links: list[str] = []
+        self.external: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr":
+            self.rows.append([])
+        if tag == "td":
+            self._cell = []
+        if tag == "a":
+            self.links.append(attrs["href"])
+        for key in ("src", "href"):
+            if key in attrs and attrs[key] and "://" in attrs[key]:
+                self.external.append(attrs[key])
+        if tag == "link":
+            self.external.append(attrs.get("href", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_index_lists_every_factsheet_with_its_figures_and_files(parallel):
+    out, _ = parallel
+    year = out / "2024"
+    page = (year / "index.html").read_text(encoding="utf-8")
+    table = _Table()
+    table.feed(page)
+    rows = [r for r in table.rows if r]
+    assert [r[0] for r in rows] == ["01", "12", "46"]
+    assert table.external == [], "the index must be self-contained"
+    assert "default-src 'none'" in page and "Échantillon synthétique" in page
+    for row, code in zip(rows, ["01", "12", "46"]):
+        sidecar = json.loads(next(year.glob(f"departements/{code}-*.json")).read_text(encoding="utf-8"))
+        assert row[3] == sidecar["exports"]["total"].replace("\u00a0", " ").replace("\u202f", " ") or sidecar["exports"]["total"] in page
+        assert sidecar["balance"] in page
+    for link in table.links:
+        if link != "manifest.json":
+            assert (year / link).is_file(), link
+    assert {Path(link).suffix for link in table.links} >= {".pdf", ".json", ".xlsx"}
+
+
+def test_manifest_has_every_file_with_size_and_sha256_and_the_provenance(parallel):
+    out, _ = parallel
+    year = out / "2024"
+    manifest = json.loads((year / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"]: f for f in manifest["files"]}
+    on_disk = {p.relative_to(year).as_posix() for p in year.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(listed) == on_disk and "index.html" in listed
+    for path, entry in listed.items():
+        data = (year / path).read_bytes()
+        assert entry["size"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
+    provenance = manifest["provenance"]
+    assert provenance["source"] == "sample" and provenance["is_sample"] is True and provenance["year"] == 2024
+    assert all(len(a["sha256"]) == 64 for a in provenance["archives"])
+
+
+def test_a_failing_departement_does_not_stop_the_others(sample_settings, tmp_path, monkeypatch):
+    from fiches import render
+
+    original = render.write_pdf
+
+    def fail_for_lot(path, data):
+        if "46-lot" in str(path):
+            raise render.RenderError("disque plein (simulé)")
+        return original(path, data)
+
+    monkeypatch.setattr(render, "write_pdf", fail_for_lot)
+    report = batch.build(sample_settings, [departement(c) for c in ("46", "12")], year=None, source="sample", out_dir=tmp_path)
+    assert {o.code: o.status for o in report.outcomes} == {"46": "failed", "12": "built"}
+    assert "disque plein" in report.failed[0].reason
+    assert not list(tmp_path.rglob("46-lot.*")), "nothing half-written for the failed one"
+    assert "12-aveyron.pdf" in (tmp_path / "2024" / "index.html").read_text(encoding="utf-8")
