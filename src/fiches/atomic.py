@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -10,6 +11,13 @@ from pathlib import Path
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+def os_error_text(exc: OSError) -> str:
+    """A short French reason for a failed write; a full disk is named as such."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "disque plein (plus d'espace libre)"
+    return exc.strerror or str(exc)
 
 
 def temp_path_for(target: Path) -> Path:
