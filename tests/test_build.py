@@ -138,3 +138,37 @@ def test_user_errors_are_one_clear_line(args, code, needle, sample_settings, tmp
     assert result.returncode == code, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr
+
+
+def test_factsheet_from_fetched_archives_prints_the_rows_totals_and_shares(tmp_path):
+    """fetch --from-file on archives in the official layout, then build --source douanes."""
+    from conftest import TINY_EXPORT, TINY_IMPORT, customs_zip
+
+    from fiches import formatting, ingest
+
+    settings = Settings(data_dir=tmp_path / "data")
+    files = []
+    for flow in ("export", "import"):
+        path = tmp_path / f"{flow}.zip"
+        path.write_bytes(customs_zip(2024, flow))
+        files.append(path)
+    ingest.fetch(settings, year=2024, files=files)
+    report = batch.build(settings, [departement("12")], year=2024, source="douanes", out_dir=tmp_path / "out")
+    assert report.count("built") == 1, report.outcomes
+    base = tmp_path / "out" / "2024" / "departements" / "12-aveyron"
+    sidecar = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
+    text = _norm(subprocess.run(["pdftotext", "-layout", str(base.with_suffix(".pdf")), "-"], capture_output=True, text=True, check=True).stdout)
+
+    occitanie = departement("12").region.code
+    for flow, rows in (("exports", TINY_EXPORT), ("imports", TINY_IMPORT)):
+        fields = [line.split(";") for line in rows.split("\r\n") if line]
+        own = sum(int(f[8]) for f in fields if f[3] == "12")
+        region = sum(int(f[8]) for f in fields if departement(f[3]).region.code == occitanie)
+        france = sum(int(f[8]) for f in fields)
+        figures = sidecar[flow]
+        assert figures["total_eur"] == own
+        assert figures["region_share_pct"] == pytest.approx(100 * own / region)
+        assert figures["france_share_pct"] == pytest.approx(100 * own / france)
+        for printed in (formatting.meur(own), formatting.share(100 * own / region, 1), formatting.share(100 * own / france, 2)):
+            assert _norm(printed) in text, printed
+    assert sidecar["provenance"]["source"] == "douanes" and "ÉCHANTILLON" not in text.upper()

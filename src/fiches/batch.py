@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fiches import __version__, index, render
 from fiches.charts.export import PlotlyExporter
-from fiches.atomic import Transaction, os_error_text
+from fiches.atomic import Transaction, os_error_text, remove_stale_parts
 from fiches.config import PACKAGE_DIR, TEMPLATES_DIR, Settings
 from fiches.datasource import select
 from fiches.errors import FichesError, RenderError
@@ -242,6 +242,7 @@ def build(
     job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, render.build_date())
     data_codes = set(TradeYear.codes_in(selected.current))
     outcomes: list[Outcome] = []
+    remove_stale_parts(year_dir(out_dir, job.year))  # temporaries of an interrupted run
 
     def done(outcome: Outcome) -> None:
         outcomes.append(outcome)

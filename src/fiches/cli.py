@@ -124,7 +124,7 @@ def build(
         console.print(f"[bold yellow]ATTENTION[/] : {report.warning}", highlight=False)
     console.print(
         f"{report.year} ({report.source}) : {report.count('built')} construite(s), {report.count('skipped')} à jour, "
-        f"{report.count('failed')} en échec, en {report.seconds:.1f} s → {batch.year_dir(out, report.year)}"
+        f"{report.count('failed')} en échec, en {report.seconds:.1f} s → {batch.year_dir(out, report.year) / 'index.html'}"
     )
     for outcome in report.failed:
         console.print(f"[red]échec[/] {outcome.code} : {outcome.reason}", highlight=False)
