@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from fiches.errors import DataError
 from fiches.geography import DEPARTEMENTS, REGIONS
 
 FIELDS = ("flow", "quarter", "year", "dep", "region", "a129", "cpf4", "country", "value", "mass")
@@ -96,13 +97,14 @@ class Labels:
 
 @dataclass
 class ParsedFile:
-    """One data member: its valid rows summed by quarter, and what was rejected."""
+    """One data member: its valid rows summed into years, the quarters they cover, and what was rejected."""
 
     source: str
-    table: pa.Table  # KEYS + quarter, value, mass
+    table: pa.Table  # KEYS, value, mass: valid rows summed by year, sorted by the cache's order
     rows: int
     bad_rows: list[BadRow]
     annual: bool
+    quarters: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # (year, flow) -> quarters
 
 
 def data_member_kind(name: str) -> tuple[int | None, str | None] | None:
@@ -249,6 +251,37 @@ def _text(table: pa.Table, index: int) -> str:
     )[:200]
 
 
+#: Code columns: few distinct values, so every check runs on the distinct values, not on each row.
+CODE_COLUMNS = ("flow", "quarter", "year", "dep", "region", "a129", "cpf4", "country")
+#: Order of the annual key: the cache's sort order (flow, dep, a129, cpf4, country; région last).
+SORT_KEYS = ("year", "flow", "dep", "a129", "cpf4", "country", "region")
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """A code column dictionary-encoded: sorted distinct values and each row's index into them."""
+
+    values: list[bytes]
+    indices: np.ndarray
+
+    @classmethod
+    def encode(cls, column: pa.ChunkedArray) -> _Codes:
+        encoded = pc.dictionary_encode(column.combine_chunks()) if len(column) else pa.array([], pa.binary()).dictionary_encode()
+        values = encoded.dictionary.to_pylist()
+        order = sorted(range(len(values)), key=values.__getitem__)
+        rank = np.empty(len(values), dtype=np.int64)
+        rank[order] = np.arange(len(values))
+        return cls([values[i] for i in order], rank[encoded.indices.to_numpy(zero_copy_only=False)])
+
+    def rows_where(self, bad_value) -> np.ndarray:
+        """Boolean mask of the rows whose value fails `bad_value` (called once per distinct value)."""
+        flags = np.fromiter((bool(bad_value(v)) for v in self.values), dtype=bool, count=len(self.values))
+        return flags[self.indices] if flags.any() else np.zeros(len(self.indices), dtype=bool)
+
+    def strings(self, rows: np.ndarray) -> pa.Array:
+        return pa.array([v.decode("ascii") for v in self.values], pa.string()).take(pa.array(self.indices[rows]))
+
+
 def parse_data_file(
     raw: bytes,
     source: str,
@@ -257,118 +290,127 @@ def parse_data_file(
     expected_flow: str | None = None,
     labels: Labels | None = None,
 ) -> ParsedFile:
-    """Validate every row of one data member and sum its valid rows by quarter."""
+    """Validate every row of one data member and sum its valid rows into years."""
     table, line_numbers, bad_rows = _read_fields(raw, source)
     labels = labels or Labels()
-    checks = [(table.column(name), pattern, reason) for name, pattern, reason in _CHECKS]
-    masks: list[tuple[pa.ChunkedArray, str]] = [
-        (pc.invert(pc.match_substring_regex(column, pattern)), reason) for column, pattern, reason in checks
-    ]
+    codes = {name: _Codes.encode(table.column(name)) for name in CODE_COLUMNS}
 
-    def unknown(column: str, known: Iterable[str], reason: str) -> None:
-        value_set = pa.array(sorted(known), pa.binary())
-        masks.append((pc.invert(pc.is_in(table.column(column), value_set=value_set)), reason))
+    def regex(pattern: str):
+        compiled = re.compile(pattern.encode())
+        return lambda value: compiled.search(value) is None
 
-    unknown("dep", DEPARTEMENTS, "code département inconnu")
-    unknown("region", REGIONS, "code région inconnu")
-    if labels.countries:
-        unknown("country", labels.countries, "code pays absent du fichier de libellés")
-    if labels.a129:
-        unknown("a129", labels.a129, "code A129 absent du fichier de libellés")
-    if labels.cpf4:
-        unknown("cpf4", labels.cpf4, "code CPF4 absent du fichier de libellés")
+    def unknown(known: Iterable[str]):
+        known_bytes = {k.encode() for k in known}
+        return lambda value: value not in known_bytes
+
+    masks: list[tuple[np.ndarray, str]] = []  # in the order a bad row's reason is chosen
+    for name, pattern, reason in _CHECKS:
+        if name in codes:
+            masks.append((codes[name].rows_where(regex(pattern)), reason))
+        else:  # value and mass: many distinct values, checked row by row in pyarrow
+            masks.append((pc.invert(pc.match_substring_regex(table.column(name), pattern)).to_numpy(zero_copy_only=False), reason))
+    masks.append((codes["dep"].rows_where(unknown(DEPARTEMENTS)), "code département inconnu"))
+    masks.append((codes["region"].rows_where(unknown(REGIONS)), "code région inconnu"))
+    for name, known, reason in (
+        ("country", labels.countries, "code pays absent du fichier de libellés"),
+        ("a129", labels.a129, "code A129 absent du fichier de libellés"),
+        ("cpf4", labels.cpf4, "code CPF4 absent du fichier de libellés"),
+    ):
+        if known:
+            masks.append((codes[name].rows_where(unknown(known)), reason))
     if expected_flow:
-        masks.append((pc.not_equal(table.column("flow"), expected_flow.encode()), f"flux différent de {expected_flow} annoncé par le nom du fichier"))
+        masks.append((codes["flow"].rows_where(lambda v: v != expected_flow.encode()), f"flux différent de {expected_flow} annoncé par le nom du fichier"))
     if expected_year:
-        masks.append((pc.not_equal(table.column("year"), str(expected_year).encode()), f"année absente du fichier annuel {expected_year}"))
+        masks.append((codes["year"].rows_where(lambda v: v != str(expected_year).encode()), f"année absente du fichier annuel {expected_year}"))
 
     any_bad = np.zeros(table.num_rows, dtype=bool)
     for mask, _ in masks:
-        any_bad |= mask.to_numpy(zero_copy_only=False)
+        any_bad |= mask
     if any_bad.any():
-        if line_numbers is None:
-            body = raw[len(BOM) :] if raw.startswith(BOM) else raw
-            line_numbers, _ = _line_numbers(body)
+        line_numbers = _ensure_line_numbers(raw, line_numbers)
         reasons = np.full(table.num_rows, "", dtype=object)
         for mask, reason in reversed(masks):  # the first failing check wins
-            reasons[mask.to_numpy(zero_copy_only=False)] = reason
+            reasons[mask] = reason
         for index in np.flatnonzero(any_bad):
             bad_rows.append(BadRow(source, int(line_numbers[index]), reasons[index], _text(table, int(index))))
-        table = table.filter(pa.array(~any_bad))
-        line_numbers = line_numbers[~any_bad]
+    good = np.flatnonzero(~any_bad)
+    values = _integers(table.column("value"), good)
+    masses = _integers(table.column("mass"), good)
 
-    typed = pa.table(
+    # One stable sort on a composite integer key orders rows by (annual key, quarter): equal
+    # neighbours are duplicates (the first is kept), and runs of one annual key are summed.
+    sizes = [len(codes[name].values) for name in SORT_KEYS]
+    if float(np.prod([max(n, 1) for n in sizes], dtype=np.float64)) * max(len(codes["quarter"].values), 1) >= 2.0**62:
+        raise DataError(f"{source} : trop de codes distincts pour un fichier des douanes")
+    annual = np.zeros(len(good), dtype=np.int64)
+    for name, size in zip(SORT_KEYS, sizes):
+        annual = annual * size + codes[name].indices[good]
+    quarter_key = annual * max(len(codes["quarter"].values), 1) + codes["quarter"].indices[good]
+    order = np.argsort(quarter_key, kind="stable")
+    ordered = quarter_key[order]
+    duplicate = np.zeros(len(order), dtype=bool)
+    duplicate[1:] = ordered[1:] == ordered[:-1]
+    if duplicate.any():
+        line_numbers = _ensure_line_numbers(raw, line_numbers)
+        for position in np.flatnonzero(duplicate):
+            index = int(good[order[position]])
+            bad_rows.append(BadRow(source, int(line_numbers[index]), "ligne en double (même clé et même trimestre)", _text(table, index)))
+    kept = order[~duplicate]
+    keys = annual[kept]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else np.zeros(0, dtype=np.int64)
+    first_rows = good[kept[starts]]
+    summed = pa.table(
         {
-            "year": pc.cast(pc.cast(table.column("year"), pa.string()), pa.int16()),
-            "flow": pc.cast(table.column("flow"), pa.string()),
-            "dep": pc.cast(table.column("dep"), pa.string()),
-            "region": pc.cast(table.column("region"), pa.string()),
-            "a129": pc.cast(table.column("a129"), pa.string()),
-            "cpf4": pc.cast(table.column("cpf4"), pa.string()),
-            "country": pc.cast(table.column("country"), pa.string()),
-            "quarter": pc.cast(pc.cast(table.column("quarter"), pa.string()), pa.int8()),
-            "value": pc.cast(pc.cast(table.column("value"), pa.string()), pa.int64()),
-            "mass": pc.cast(
-                pc.cast(pc.if_else(pc.equal(table.column("mass"), b""), b"0", table.column("mass")), pa.string()),
-                pa.int64(),
-            ),
+            **{name: codes[name].strings(first_rows) for name in KEYS},
+            "value": pa.array(np.add.reduceat(values[kept], starts) if len(starts) else np.zeros(0, np.int64), pa.int64()),
+            "mass": pa.array(np.add.reduceat(masses[kept], starts) if len(starts) else np.zeros(0, np.int64), pa.int64()),
         }
     )
-    quarter_keys = [*KEYS, "quarter"]
-    grouped = typed.group_by(quarter_keys).aggregate(
-        [("value", "sum"), ("mass", "sum"), ("value", "count")]
-    )
-    if grouped.num_rows != typed.num_rows:
-        if line_numbers is None:
-            body = raw[len(BOM) :] if raw.startswith(BOM) else raw
-            line_numbers, _ = _line_numbers(body)
-        deduplicated, duplicates = _drop_duplicates(typed, quarter_keys)
-        for index in duplicates:
-            bad_rows.append(BadRow(source, int(line_numbers[index]), "ligne en double (même clé et même trimestre)", _text_typed(typed, index)))
-        typed = deduplicated
-        grouped = typed.group_by(quarter_keys).aggregate([("value", "sum"), ("mass", "sum")])
-    grouped = grouped.select([*quarter_keys, "value_sum", "mass_sum"]).rename_columns([*quarter_keys, "value", "mass"])
+    summed = summed.set_column(0, "year", pc.cast(summed.column("year"), pa.int16()))
+    coverage: dict[tuple[int, str], list[int]] = {}
+    if len(good):
+        combos = np.unique(
+            (codes["year"].indices[good] * len(codes["flow"].values) + codes["flow"].indices[good]) * len(codes["quarter"].values)
+            + codes["quarter"].indices[good]
+        )
+        n_flow, n_quarter = len(codes["flow"].values), len(codes["quarter"].values)
+        for combo in combos.tolist():
+            year_i, rest = divmod(combo, n_flow * n_quarter)
+            flow_i, quarter_i = divmod(rest, n_quarter)
+            key = (int(codes["year"].values[year_i]), codes["flow"].values[flow_i].decode())
+            coverage.setdefault(key, []).append(int(codes["quarter"].values[quarter_i]))
     bad_rows.sort(key=lambda row: row.line)
-    return ParsedFile(source, grouped, typed.num_rows + len(bad_rows), bad_rows, expected_year is not None)
+    valid = len(good) - int(duplicate.sum())
+    return ParsedFile(source, summed, valid + len(bad_rows), bad_rows, expected_year is not None, {k: sorted(v) for k, v in coverage.items()})
 
 
-def _drop_duplicates(typed: pa.Table, keys: list[str]) -> tuple[pa.Table, list[int]]:
-    frame = typed.select(keys).to_pandas()
-    duplicated = frame.duplicated(keep="first").to_numpy()
-    return typed.filter(pa.array(~duplicated)), [int(i) for i in np.flatnonzero(duplicated)]
+def _ensure_line_numbers(raw: bytes, line_numbers: np.ndarray | None) -> np.ndarray:
+    if line_numbers is None:
+        body = raw[len(BOM) :] if raw.startswith(BOM) else raw
+        line_numbers, _ = _line_numbers(body)
+    return line_numbers
 
 
-def _text_typed(typed: pa.Table, index: int) -> str:
-    # Line text of a duplicate, rebuilt from typed values (the original bytes are gone by then).
-    row = {name: typed.column(name)[index].as_py() for name in typed.column_names}
-    return ";".join(str(row[name]) for name in ("flow", "quarter", "year", "dep", "region", "a129", "cpf4", "country", "value", "mass"))
+def _integers(column: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
+    """Validated digit strings (empty means 0) as int64."""
+    taken = column.take(pa.array(rows))
+    taken = pc.if_else(pc.equal(taken, b""), b"0", taken)
+    return pc.cast(pc.cast(taken, pa.string()), pa.int64()).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
 def annual_tables(parsed: list[ParsedFile]) -> tuple[dict[int, pa.Table], dict[int, dict[str, list[int]]]]:
-    """Sum quarters into years. When an annual and a rolling file cover the same year and flow,
+    """Years from the parsed files. When an annual and a rolling file cover the same year and flow,
     the annual file (final figures) wins, so no flow is counted twice."""
-    coverage: dict[tuple[int, str], list[tuple[bool, ParsedFile]]] = {}
+    coverage: dict[tuple[int, str], list[ParsedFile]] = {}
     for item in parsed:
-        pairs = item.table.group_by(["year", "flow"]).aggregate([]).to_pylist()
-        for pair in pairs:
-            coverage.setdefault((pair["year"], pair["flow"]), []).append((item.annual, item))
-    pieces: list[pa.Table] = []
+        for key in item.quarters:
+            coverage.setdefault(key, []).append(item)
+    pieces: dict[int, list[pa.Table]] = {}
     quarters: dict[int, dict[str, list[int]]] = {}
     for (year, flow), candidates in sorted(coverage.items()):
-        candidates.sort(key=lambda c: not c[0])  # annual first
-        chosen = candidates[0][1]
+        chosen = sorted(candidates, key=lambda c: not c.annual)[0]  # annual first, then file order
         mask = pc.and_(pc.equal(chosen.table.column("year"), year), pc.equal(chosen.table.column("flow"), flow))
-        piece = chosen.table.filter(mask)
-        pieces.append(piece)
-        quarters.setdefault(year, {})[flow] = sorted(pc.unique(piece.column("quarter")).to_pylist())
-    result: dict[int, pa.Table] = {}
-    if not pieces:
-        return result, quarters
-    combined = pa.concat_tables(pieces)
-    for year in sorted(quarters):
-        year_table = combined.filter(pc.equal(combined.column("year"), year))
-        summed = year_table.group_by(list(KEYS)).aggregate([("value", "sum"), ("mass", "sum")])
-        summed = summed.select([*KEYS, "value_sum", "mass_sum"]).rename_columns([*KEYS, "value", "mass"])
-        summed = summed.sort_by([("flow", "ascending"), ("dep", "ascending"), ("a129", "ascending"), ("cpf4", "ascending"), ("country", "ascending")])
-        result[year] = summed
-    return result, quarters
+        pieces.setdefault(year, []).append(chosen.table.filter(mask))
+        quarters.setdefault(year, {})[flow] = chosen.quarters[(year, flow)]
+    # Each piece is already summed by annual key and sorted; pieces are in flow order (E, I).
+    return {year: pa.concat_tables(tables) for year, tables in pieces.items()}, quarters
