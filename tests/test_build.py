@@ -50,7 +50,7 @@ def test_pdf_has_expected_shape_and_metadata(built):
     out, _ = built
     pdf = out / "2024" / "departements" / "12-aveyron.pdf"
     reader = PdfReader(pdf)
-    assert 5 <= len(reader.pages) <= 8
+    assert 7 <= len(reader.pages) <= 10
     assert "Aveyron" in reader.metadata.title
     root = reader.trailer["/Root"]
     assert root["/Lang"] == "fr" and "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]

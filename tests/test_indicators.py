@@ -120,3 +120,26 @@ def test_chart_figures_are_valid_plotly():
     fs = _sheet()
     for figure in (sankey.build(fs.exports.sankey), sankey.build(fs.imports.sankey), treemap.build(fs.imports.activities, fs.exports.activities)):
         go.Figure(figure)  # raises on any unknown property or bad value
+
+
+def test_exposure_and_trends_by_hand():
+    previous = _year([("E", "12", "C29A", "DE", 300), ("E", "12", "C10A", "US", 100), ("I", "12", "C29A", "DE", 500)], 2023)
+    rows = [
+        ("E", "12", "C29A", "DE", 600), ("E", "12", "C29A", "US", 300), ("E", "12", "C10A", "CN", 100),
+        ("I", "12", "C29A", "CN", 400), ("I", "12", "B06Z", "NO", 100), ("E", "75", "C21Z", "US", 9000),
+    ]
+    fs = _sheet(rows, previous=previous)
+    e = fs.exposure
+    assert e.exports_us == pytest.approx(30.0) and e.exports_eu == pytest.approx(60.0) and e.exports_china == pytest.approx(10.0)
+    assert e.imports_china == pytest.approx(80.0)
+    assert e.top_partner_share == pytest.approx(60.0) and e.top5_partners_share == pytest.approx(100.0)
+    assert e.partners_hhi == pytest.approx(60**2 + 30**2 + 10**2)
+    assert e.top_product_share == pytest.approx(90.0) and e.products_hhi == pytest.approx(90**2 + 10**2)
+    assert e.coverage == pytest.approx(200.0)
+    assert fs.france.exposure.exports_us == pytest.approx(100 * 9300 / 10000)
+    t = fs.trends
+    assert t.previous_year == 2023
+    assert [(x.code, x.value, x.previous, x.delta) for x in t.export_partners] == [("DE", 600, 300, 300), ("US", 300, 100, 200), ("CN", 100, 0, 100)]
+    assert t.export_partners[0].percent == pytest.approx(100.0) and t.export_partners[2].percent is None
+    assert [(x.code, x.value, x.previous) for x in t.import_products] == [("C29A", 400, 500), ("B06Z", 100, 0)]
+    assert _sheet(rows).trends is None

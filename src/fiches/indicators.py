@@ -102,6 +102,61 @@ class Comparison:
     territory: Territory
     exports: SankeyModel
     imports: SankeyModel
+    exposure: Exposure
+
+
+#: European Union partners of France (the 26 other member states), customs country codes.
+EU_PARTNERS = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """How a territory's trade depends on a few markets and products. Shares in % of the flow."""
+
+    exports_us: float
+    exports_eu: float
+    exports_china: float
+    imports_china: float
+    top_partner: str  # label of the first export partner
+    top_partner_share: float
+    top5_partners_share: float
+    partners_hhi: float  # Herfindahl-Hirschman index of export partners, 0-10,000
+    top_product: str
+    top_product_share: float
+    top5_products_share: float
+    products_hhi: float
+    coverage: float | None  # exports / imports, %; None without imports
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One partner's or product's value this year and the previous one."""
+
+    code: str
+    label: str
+    value: int
+    previous: int
+
+    @property
+    def delta(self) -> int:
+        return self.value - self.previous
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.delta / self.previous if self.previous else None
+
+
+@dataclass(frozen=True)
+class Trends:
+    """Year-on-year change of the main partners and products (top 5 of this year, per flow)."""
+
+    previous_year: int
+    export_partners: tuple[Trend, ...]
+    import_partners: tuple[Trend, ...]
+    export_products: tuple[Trend, ...]
+    import_products: tuple[Trend, ...]
 
 
 @dataclass(frozen=True)
@@ -130,6 +185,8 @@ class Factsheet:
     france: Comparison
     territoires_industrie: tuple[str, ...]
     provenance: Provenance
+    exposure: Exposure
+    trends: Trends | None
 
     @property
     def balance(self) -> int:
@@ -178,6 +235,7 @@ class TradeYear:
         )
         self._previous_totals = _totals(previous.table) if previous is not None else None
         self.previous_year = previous.year if previous is not None else None
+        self._previous = TradeYear(previous) if previous is not None else None
 
     @cached_property
     def _by_dep(self) -> dict[tuple[str, str], pd.DataFrame]:
@@ -286,7 +344,56 @@ class TradeYear:
         return Change(self.previous_year, previous, delta, 100.0 * delta / previous if previous else None)
 
     def comparison(self, territory: Territory) -> Comparison:
-        return Comparison(territory, self.sankey(territory, EXPORTS), self.sankey(territory, IMPORTS))
+        return Comparison(territory, self.sankey(territory, EXPORTS), self.sankey(territory, IMPORTS), self.exposure(territory))
+
+    def _by(self, territory: Territory, flow: str, column: str) -> pd.Series:
+        return _ranked(self.flows_of(territory, flow).groupby(column, observed=True)["value"].sum())
+
+    def exposure(self, territory: Territory) -> Exposure:
+        exports, imports = self.total(territory, EXPORTS), self.total(territory, IMPORTS)
+        countries = self._by(territory, EXPORTS, "country")
+        origins = self._by(territory, IMPORTS, "country")
+        products = self._by(territory, EXPORTS, "a129")
+        named = countries[[c not in NOT_A_COUNTRY for c in countries.index]]
+
+        def pct(value: float, total: int) -> float:
+            return 100.0 * value / total if total else 0.0
+
+        def hhi(values: pd.Series, total: int) -> float:
+            return float(sum(pct(v, total) ** 2 for v in values)) if total else 0.0
+
+        return Exposure(
+            exports_us=pct(countries.get("US", 0), exports),
+            exports_eu=pct(countries[[c in EU_PARTNERS for c in countries.index]].sum(), exports),
+            exports_china=pct(countries.get("CN", 0), exports),
+            imports_china=pct(origins.get("CN", 0), imports),
+            top_partner=self.country_label(named.index[0]) if len(named) else "",
+            top_partner_share=pct(named.iloc[0], exports) if len(named) else 0.0,
+            top5_partners_share=pct(named.iloc[:5].sum(), exports),
+            partners_hhi=hhi(named, exports),
+            top_product=self.product_label(products.index[0]) if len(products) else "",
+            top_product_share=pct(products.iloc[0], exports) if len(products) else 0.0,
+            top5_products_share=pct(products.iloc[:5].sum(), exports),
+            products_hhi=hhi(products, exports),
+            coverage=pct(exports, imports) if imports else None,
+        )
+
+    def trends(self, territory: Territory, top: int = 5) -> Trends | None:
+        if self._previous is None:
+            return None
+
+        def changes(flow: str, column: str, label) -> tuple[Trend, ...]:
+            now, before = self._by(territory, flow, column), self._previous._by(territory, flow, column)
+            keys = [k for k in now.index if column != "country" or k not in NOT_A_COUNTRY][:top]
+            return tuple(Trend(k, label(k), int(now[k]), int(before.get(k, 0))) for k in keys)
+
+        return Trends(
+            self._previous.year,
+            changes(EXPORTS, "country", self.country_label),
+            changes(IMPORTS, "country", self.country_label),
+            changes(EXPORTS, "a129", self.product_label),
+            changes(IMPORTS, "a129", self.product_label),
+        )
 
     def flow_figures(self, territory: Territory, flow: str) -> FlowFigures:
         total = self.total(territory, flow)
@@ -349,6 +456,8 @@ def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, co
         france=comparisons.get(FRANCE),
         territoires_industrie=territoires_in(territory.code) if territory.level == "departement" else (),
         provenance=provenance,
+        exposure=trade.exposure(territory),
+        trends=trade.trends(territory),
     )
 
 

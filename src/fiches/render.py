@@ -114,7 +114,8 @@ def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart]
     )
     for kind in ("exports", "imports"):
         model = getattr(fs, kind).sankey
-        result[kind] = Chart(kind, exporter.svg(sankey.build(model), sankey.WIDTH, sankey.HEIGHT), sankey.alt_text(model))
+        figure = sankey.build(model, sankey.MAIN_HEIGHT)
+        result[kind] = Chart(kind, exporter.svg(figure, sankey.WIDTH, sankey.MAIN_HEIGHT), sankey.alt_text(model))
     for comparison in filter(None, (fs.region, fs.france)):
         if shared_key(comparison, "exports") not in shared:
             shared.update(comparison_charts(comparison, exporter))
@@ -264,6 +265,18 @@ def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
             "exports": _sankey_json(fs.region.exports), "imports": _sankey_json(fs.region.imports),
         },
         "france": {"exports": _sankey_json(fs.france.exports), "imports": _sankey_json(fs.france.imports)},
+        "exposure": {"territory": asdict(fs.exposure), "france": asdict(fs.france.exposure)},
+        "trends": None if fs.trends is None else {
+            "previous_year": fs.trends.previous_year,
+            **{
+                name: [
+                    {"code": t.code, "label": t.label, "value_eur": t.value, "previous_eur": t.previous,
+                     "delta_eur": t.delta, "percent": t.percent, "percent_text": formatting.signed_percent(t.percent)}
+                    for t in getattr(fs.trends, name)
+                ]
+                for name in ("export_partners", "import_partners", "export_products", "import_products")
+            },
+        },
         "territoires_industrie": list(fs.territoires_industrie),
         "charts_alt_text": {name: chart.alt for name, chart in sorted(charts.items())},
         "provenance": {**asdict(fs.provenance), "is_sample": fs.is_sample},
@@ -315,6 +328,24 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
     ])
     sheet("Partenaires", ["Code pays", "Pays", "Exportations (€)", "Importations (€)", "Solde (€)"],
           [[p.code, p.label, p.exports, p.imports, p.balance] for p in fs.partners])
+    exposure = [
+        ("Exportations vers les États-Unis (%)", "exports_us"), ("Exportations vers l'Union européenne (%)", "exports_eu"),
+        ("Exportations vers la Chine (%)", "exports_china"), ("Importations venant de Chine (%)", "imports_china"),
+        ("Premier client", "top_partner"), ("Part du premier client (%)", "top_partner_share"),
+        ("Part des cinq premiers clients (%)", "top5_partners_share"), ("Concentration des clients (HHI)", "partners_hhi"),
+        ("Premier produit exporté", "top_product"), ("Part du premier produit (%)", "top_product_share"),
+        ("Part des cinq premiers produits (%)", "top5_products_share"), ("Concentration des produits (HHI)", "products_hhi"),
+        ("Taux de couverture (%)", "coverage"),
+    ]
+    sheet("Exposition", ["Indicateur", fs.territory.name, "France"],
+          [[label, getattr(fs.exposure, name), getattr(fs.france.exposure, name)] for label, name in exposure])
+    if fs.trends is not None:
+        previous = fs.trends.previous_year
+        sheet("Évolution", ["Liste", "Code", "Libellé", f"Valeur {fs.year} (€)", f"Valeur {previous} (€)", "Écart (€)", "Évolution (%)"],
+              [[title, t.code, t.label, t.value, t.previous, t.delta, t.percent]
+               for title, items in (("Premiers clients", fs.trends.export_partners), ("Premiers fournisseurs", fs.trends.import_partners),
+                                    ("Premiers produits exportés", fs.trends.export_products), ("Premiers produits importés", fs.trends.import_products))
+               for t in items])
     sheet("Activités", ["Flux", "Code A129", "Activité", "Valeur (€)", "Part du flux (%)"],
           [[name, a.code, a.label, a.value, round(a.share, 6)]
            for name, figures in (("Exportations", fs.exports), ("Importations", fs.imports)) for a in figures.activities])

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from fiches.charts import (
     COUNTRY_NODE, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, OTHER_GREY, OTHER_NODE, TEXT, TOP_RED, plotly_text,
 )
-from fiches.formatting import meur
+from fiches.formatting import NBSP, meur, percent
 from fiches.indicators import EXPORTS, Node, SankeyModel
 
 WIDTH, HEIGHT = 760, 380
+#: The territory's own Sankeys are drawn taller than the région and France ones they are compared with.
+MAIN_HEIGHT = 540
 DOMAIN = (0.3, 0.7)  # the bands; labels live on either side
 NODE_PAD = 15  # px between nodes: one label line fits in it
 NODE_THICKNESS = 12
@@ -23,20 +25,20 @@ class Placed:
     centre: float  # 0 (top) .. 1 (bottom) of the plot area
 
 
-def _layout(nodes: tuple[Node, ...], scale: float) -> list[Placed]:
+def _layout(nodes: tuple[Node, ...], scale: float, height: int = HEIGHT) -> list[Placed]:
     """Stack nodes from the top, `NODE_PAD` apart, heights proportional to value."""
     placed, offset = [], 0.0
-    plot_height = HEIGHT - 2 * MARGIN
+    plot_height = height - 2 * MARGIN
     for node in nodes:
-        height = node.value * scale
-        placed.append(Placed(node, (offset + height / 2) / plot_height))
-        offset += height + NODE_PAD
+        thickness = node.value * scale
+        placed.append(Placed(node, (offset + thickness / 2) / plot_height))
+        offset += thickness + NODE_PAD
     return placed
 
 
-def scale_for(model: SankeyModel) -> float:
+def scale_for(model: SankeyModel, height: int = HEIGHT) -> float:
     """Pixels per euro, the same on both sides so that bands keep their width."""
-    plot_height = HEIGHT - 2 * MARGIN
+    plot_height = height - 2 * MARGIN
     sides = [model.left, model.right]
     return min((plot_height - NODE_PAD * (len(side) - 1)) / max(sum(n.value for n in side), 1) for side in sides)
 
@@ -58,10 +60,13 @@ def label(node: Node) -> str:
     return f"{name} · {meur(node.value)}"
 
 
-def build(model: SankeyModel) -> dict:
-    """The plotly figure as a plain dict (validated by the tests, not on every build)."""
-    scale = scale_for(model)
-    left, right = _layout(model.left, scale), _layout(model.right, scale)
+def build(model: SankeyModel, height: int = HEIGHT, interactive: bool = False) -> dict:
+    """The plotly figure as a plain dict (validated by the tests, not on every build).
+
+    `interactive` adds what the web page shows on hover; the PDF's figure is the same without it.
+    """
+    scale = scale_for(model, height)
+    left, right = _layout(model.left, scale, height), _layout(model.right, scale, height)
     products_left = model.flow == EXPORTS
     colours = [node_colour(p.node, products_left, model.flow) for p in left] + [
         node_colour(p.node, not products_left, model.flow) for p in right
@@ -88,6 +93,8 @@ def build(model: SankeyModel) -> dict:
         },
         textfont={"size": 1, "color": "rgba(0,0,0,0)"},
     )
+    if interactive:
+        _add_hover(trace, model)
     annotations = []
     for placed, x, anchor in [(p, DOMAIN[0], "right") for p in left] + [(p, DOMAIN[1], "left") for p in right]:
         annotations.append(
@@ -105,13 +112,28 @@ def build(model: SankeyModel) -> dict:
         )
     layout = dict(
         width=WIDTH,
-        height=HEIGHT,
+        height=height,
         margin={"l": MARGIN, "r": MARGIN, "t": MARGIN, "b": MARGIN},
         font={"family": FONT_FAMILY, "color": TEXT},
         paper_bgcolor="white",
         annotations=annotations,
     )
     return {"data": [trace], "layout": layout}
+
+
+def _add_hover(trace: dict, model: SankeyModel) -> None:
+    """Hover texts, written by fiches.formatting and escaped (labels come from downloaded files)."""
+    total = max(model.total, 1)
+    trace["node"]["customdata"] = [
+        plotly_text(f"{node.label}{NBSP}: {meur(node.value)} ({percent(100 * node.value / total)} du total)")
+        for node in model.left + model.right
+    ]
+    trace["node"]["hovertemplate"] = "%{customdata}<extra></extra>"
+    trace["link"]["customdata"] = [
+        plotly_text(f"{model.left[link.source].label} → {model.right[link.target].label}{NBSP}: {meur(link.value)}")
+        for link in model.links
+    ]
+    trace["link"]["hovertemplate"] = "%{customdata}<extra></extra>"
 
 
 def alt_text(model: SankeyModel) -> str:
