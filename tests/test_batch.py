@@ -12,7 +12,7 @@ import pytest
 
 from fiches import batch
 from fiches.config import Settings
-from fiches.geography import departement
+from fiches.geography import FRANCE, departement, region
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,8 @@ def parallel(sample_settings: Settings, tmp_path_factory) -> tuple[Path, batch.R
     out = tmp_path_factory.mktemp("parallel")
     os.environ["SOURCE_DATE_EPOCH"] = "1767225600"
     try:
-        report = batch.build(sample_settings, [departement(c) for c in CODES], year=None, source="sample", out_dir=out, jobs=2)
+        territories = [departement(c) for c in CODES] + [region("12"), FRANCE]
+        report = batch.build(sample_settings, territories, year=None, source="sample", out_dir=out, jobs=2)
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
     return out, report
@@ -38,7 +39,8 @@ def parallel(sample_settings: Settings, tmp_path_factory) -> tuple[Path, batch.R
 
 def test_parallel_build_matches_a_single_process_build(parallel, sample_settings, tmp_path):
     out, report = parallel
-    assert [o.status for o in report.outcomes] == ["built"] * 3, report.outcomes
+    assert [o.status for o in report.outcomes] == ["built"] * 5, report.outcomes
+    assert [o.code for o in report.outcomes] == ["12", "46", "01", "R12", "FR"]
     os.environ["SOURCE_DATE_EPOCH"] = "1767225600"
     try:
         single = batch.build(sample_settings, [departement("46")], year=None, source="sample", out_dir=tmp_path, jobs=1)
@@ -92,11 +94,11 @@ def test_index_lists_every_factsheet_with_its_figures_and_files(parallel):
     table = _Table()
     table.feed(page)
     rows = [r for r in table.rows if r]
-    assert [r[0] for r in rows] == ["01", "12", "46"]
+    assert [(r[0], r[2]) for r in rows] == [("FR", "France"), ("12", "Région"), ("01", "Département"), ("12", "Département"), ("46", "Département")]
     assert table.external == [], "the index must be self-contained"
     assert "default-src 'none'" in page and "Échantillon synthétique" in page
-    for row, code in zip(rows, ["01", "12", "46"]):
-        sidecar = json.loads(next(year.glob(f"departements/{code}-*.json")).read_text(encoding="utf-8"))
+    for row, pattern in zip(rows, ["france/FR-*.json", "regions/12-*.json", "departements/01-*.json", "departements/12-*.json", "departements/46-*.json"]):
+        sidecar = json.loads(next(year.glob(pattern)).read_text(encoding="utf-8"))
         assert row[3] == sidecar["exports"]["total"].replace("\u00a0", " ").replace("\u202f", " ") or sidecar["exports"]["total"] in page
         assert sidecar["balance"] in page
     for link in table.links:
@@ -136,3 +138,24 @@ def test_a_failing_departement_does_not_stop_the_others(sample_settings, tmp_pat
     assert "disque plein" in report.failed[0].reason
     assert not list(tmp_path.rglob("46-lot.*")), "nothing half-written for the failed one"
     assert "12-aveyron.pdf" in (tmp_path / "2024" / "index.html").read_text(encoding="utf-8")
+
+
+def test_region_and_france_factsheets_list_their_parts_and_sum_up(parallel):
+    out, _ = parallel
+    year = out / "2024"
+    occitanie = json.loads((year / "regions" / "12-occitanie.json").read_text(encoding="utf-8"))
+    france = json.loads((year / "france" / "FR-france.json").read_text(encoding="utf-8"))
+    aveyron = json.loads((year / "departements" / "12-aveyron.json").read_text(encoding="utf-8"))
+    for flow in ("exports", "imports"):
+        members = occitanie["members"]
+        assert sum(m[flow] for m in members) == occitanie[flow]["total_eur"]
+        assert sum(m[flow] for m in france["members"]) == france[flow]["total_eur"]
+        assert next(m for m in members if m["code"] == "12")[flow] == aveyron[flow]["total_eur"]
+        assert next(m for m in france["members"] if m["code"] == "12")[flow] == occitanie[flow]["total_eur"]
+        assert france[flow]["france_share_pct"] == 100.0
+        assert occitanie[flow]["france_share_pct"] == pytest.approx(100 * occitanie[flow]["total_eur"] / france[flow]["total_eur"])
+    assert {m["code"] for m in occitanie["members"]} >= {"09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"}
+    assert len(france["members"]) == 14 and occitanie["region"] is None
+    # A région compares itself with France; France has no comparison with itself.
+    assert set(occitanie["charts_alt_text"]) >= {"exports_france", "imports_france"}
+    assert not {"exports_france", "exports_region"} & set(france["charts_alt_text"])

@@ -18,7 +18,7 @@ from fiches.atomic import Transaction, os_error_text, remove_stale_parts
 from fiches.config import PACKAGE_DIR, TEMPLATES_DIR, Settings
 from fiches.datasource import select
 from fiches.errors import FichesError, RenderError
-from fiches.geography import FRANCE, Territory, departement, factsheet_departements
+from fiches.geography import FRANCE, REGIONS, Territory, factsheet_departements, region
 from fiches.indicators import Comparison, Comparisons, TradeYear, factsheet, provenance
 from fiches.store import YearData
 
@@ -142,7 +142,7 @@ class Builder:
         base = output_base(out_dir, self.current.year, territory)
         key = build_key(self.current, self.previous, territory, self.job.source)
         if not self.job.force and _up_to_date(base, key):
-            return Outcome(territory.code, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
+            return Outcome(territory.key, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
         try:
             fs = factsheet(self.trade, territory, self.provenance, self.comparisons)
             charts = render.charts_for(fs, self.exporter, self.shared_charts)
@@ -161,11 +161,11 @@ class Builder:
             if self.job.keep_html:
                 render.keep_html(year_dir(out_dir, self.current.year), territory.slug, document, charts)
         except FichesError as exc:
-            return Outcome(territory.code, "failed", time.perf_counter() - started, str(exc))
+            return Outcome(territory.key, "failed", time.perf_counter() - started, str(exc))
         except OSError as exc:
-            return Outcome(territory.code, "failed", time.perf_counter() - started, f"écriture impossible : {os_error_text(exc)}")
+            return Outcome(territory.key, "failed", time.perf_counter() - started, f"écriture impossible : {os_error_text(exc)}")
         files = [str(base.with_suffix(s)) for s in (".pdf", ".json", ".xlsx")]
-        return Outcome(territory.code, "built", time.perf_counter() - started, files=files)
+        return Outcome(territory.key, "built", time.perf_counter() - started, files=files)
 
     def close(self) -> None:
         self.exporter.close()
@@ -215,14 +215,14 @@ def _worker_init(job: Job) -> None:
     atexit.register(_WORKER.close)
 
 
-def _worker_build(code: str, shared: Shared) -> Outcome:
+def _worker_build(territory: Territory, shared: Shared) -> Outcome:
     assert _WORKER is not None
     try:
         _WORKER.adopt(shared)
-        return _WORKER.build(departement(code))
+        return _WORKER.build(territory)
     except Exception as exc:  # a bug in one factsheet must not stop the others
-        log.exception("échec inattendu pour %s", code)
-        return Outcome(code, "failed", 0.0, f"erreur interne : {type(exc).__name__}: {exc}")
+        log.exception("échec inattendu pour %s", territory.key)
+        return Outcome(territory.key, "failed", 0.0, f"erreur interne : {type(exc).__name__}: {exc}")
 
 
 def build(
@@ -252,11 +252,11 @@ def build(
     todo = []
     for territory in territories:
         if territory.level == "departement" and territory.code not in data_codes:
-            done(Outcome(territory.code, "failed", reason=f"le département {territory.code} est absent des données {job.year}"))
+            done(Outcome(territory.key, "failed", reason=f"le département {territory.code} est absent des données {job.year}"))
             continue
         base = output_base(out_dir, job.year, territory)
         if not force and _up_to_date(base, build_key(selected.current, selected.previous, territory, job.source)):
-            done(Outcome(territory.code, "skipped", files=[str(base.with_suffix(".pdf"))]))
+            done(Outcome(territory.key, "skipped", files=[str(base.with_suffix(".pdf"))]))
             continue
         todo.append(territory)
     if todo:
@@ -272,7 +272,7 @@ def build(
                 builder.close()
         else:
             _build_in_workers(job, selected, todo, jobs, exporter, done)
-    order = {t.code: i for i, t in enumerate(territories)}
+    order = {t.key: i for i, t in enumerate(territories)}
     outcomes.sort(key=lambda o: order.get(o.code, 0))
     write_front_matter(out_dir, selected.current, job.build_date)
     return Report(job.year, selected.source, outcomes, time.perf_counter() - started, selected.warning)
@@ -288,12 +288,12 @@ def _build_in_workers(job: Job, selected, todo: list[Territory], jobs: int, expo
             shared = shared_work(TradeYear(selected.current, selected.previous), todo, exporter)
         finally:
             exporter.close()
-        pending = {pool.submit(_worker_build, t.code, shared.subset(t)): t for t in todo}
+        pending = {pool.submit(_worker_build, t, shared.subset(t)): t for t in todo}
         for future in futures.as_completed(pending):
             try:
                 outcome = future.result()
             except Exception as exc:  # a worker died (killed, out of memory...)
-                outcome = Outcome(pending[future].code, "failed", reason=f"processus interrompu : {exc}")
+                outcome = Outcome(pending[future].key, "failed", reason=f"processus interrompu : {exc}")
             done(outcome)
 
 
@@ -317,8 +317,13 @@ def all_departements() -> list[Territory]:
     return factsheet_departements()
 
 
+def all_regions() -> list[Territory]:
+    """The 13 metropolitan régions and the overseas group, in DGDDI code order."""
+    return [region(code) for code in sorted(REGIONS)]
+
+
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-__all__ = ["RenderError", "build", "all_departements", "default_jobs"]
+__all__ = ["RenderError", "build", "all_departements", "all_regions", "default_jobs"]

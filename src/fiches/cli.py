@@ -16,7 +16,7 @@ from fiches import __version__, batch, ingest
 from fiches.config import PROJECT_ROOT, Settings, default_data_dir
 from fiches.datasource import SOURCES
 from fiches.errors import FichesError, UsageError
-from fiches.geography import departement
+from fiches.geography import FRANCE, departement
 
 app = typer.Typer(
     add_completion=False,
@@ -94,6 +94,8 @@ def fetch(
 def build(
     codes: Annotated[list[str] | None, typer.Argument(help="Codes de département : 12, 2A, 971…")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Tous les départements (Monaco exclu).")] = False,
+    regions: Annotated[bool, typer.Option("--regions", help="Aussi une fiche par région (13 régions et l'outre-mer).")] = False,
+    france: Annotated[bool, typer.Option("--france", help="Aussi la fiche de la France entière.")] = False,
     year: Annotated[int | None, typer.Option("--year", help="Année de données (défaut : la plus récente disponible).")] = None,
     source: Annotated[str, typer.Option("--source", help="auto, douanes ou sample.")] = "auto",
     out: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = PROJECT_ROOT / "out",
@@ -102,7 +104,7 @@ def build(
     jobs: Annotated[int, typer.Option("--jobs", help="Processus en parallèle (défaut : nombre de cœurs).")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Reconstruit même ce qui est à jour.")] = False,
 ) -> None:
-    """Construit les fiches PDF (et leurs fichiers JSON et XLSX) des départements demandés."""
+    """Construit les fiches PDF (et leurs fichiers JSON et XLSX) des départements, régions et de la France demandés."""
     try:
         if source not in SOURCES:
             raise UsageError(f"source inconnue {source!r} : attendu {', '.join(SOURCES)}")
@@ -114,8 +116,11 @@ def build(
                 territory = departement(code)
                 seen.setdefault(territory.code, territory)
             territories = list(seen.values())  # type: ignore[arg-type]
+        elif regions or france:
+            territories = []
         else:
-            raise UsageError("indiquez au moins un code de département (ex. : fiches build 12) ou --all")
+            raise UsageError("indiquez au moins un code de département (ex. : fiches build 12), --all, --regions ou --france")
+        territories += (batch.all_regions() if regions else []) + ([FRANCE] if france else [])
         report = _run_build(_settings(data_dir), territories, year, source, out, keep_html, force, jobs or batch.default_jobs())
     except FichesError as exc:
         _fail(exc)

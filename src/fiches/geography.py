@@ -103,6 +103,11 @@ class Territory:
     region_code: str | None = None
 
     @property
+    def key(self) -> str:
+        """Unique across levels (the région 12 is not the département 12): "12", "R12", "FR"."""
+        return {"departement": self.code, "region": f"R{self.code}"}.get(self.level, self.code)
+
+    @property
     def slug(self) -> str:
         return f"{self.code}-{slugify(self.name)}"
 
@@ -133,6 +138,12 @@ def departement(code: str) -> Territory:
     canonical = normalise_code(code)
     name, region_code = DEPARTEMENTS[canonical]
     return Territory("departement", canonical, name, region_code)
+
+
+def departement_or_monaco(code: str) -> Territory:
+    """A customs code as it appears in the data, Monaco included (it counts in its région's totals)."""
+    name, region_code = DEPARTEMENTS[code]
+    return Territory("departement", code, name, region_code)
 
 
 def region(code: str) -> Territory:

@@ -8,7 +8,8 @@ from functools import cached_property
 import pandas as pd
 
 from fiches.douanes import Labels
-from fiches.geography import FRANCE, Territory, region_of, territoires_in
+from fiches.geography import FRANCE, Territory, region, region_of, territoires_in
+from fiches.geography import departement_or_monaco as departement_territory
 from fiches.nomenclature import a129_short, country_short
 from fiches.store import YearData
 
@@ -131,6 +132,18 @@ class Exposure:
 
 
 @dataclass(frozen=True)
+class Member:
+    """A département of a région, or a région of France, with its weight in the whole."""
+
+    code: str
+    name: str
+    exports: int
+    imports: int
+    export_share: float  # % of the whole's exports
+    import_share: float
+
+
+@dataclass(frozen=True)
 class Trend:
     """One partner's or product's value this year and the previous one."""
 
@@ -187,6 +200,7 @@ class Factsheet:
     provenance: Provenance
     exposure: Exposure
     trends: Trends | None
+    members: tuple[Member, ...] = ()  # départements of a région, régions of France
 
     @property
     def balance(self) -> int:
@@ -254,6 +268,11 @@ class TradeYear:
     def codes_in(data: YearData) -> set[str]:
         """Département codes present in the data."""
         return {str(code) for code in data.table["dep"].unique()}
+
+    @staticmethod
+    def codes_in_trade(trade: TradeYear) -> set[str]:
+        """Département codes with trade in this year (Monaco included: it counts in its région)."""
+        return {code for (level, code, _flow) in trade.totals if level == "departement"}
 
     def flows_of(self, territory: Territory, flow: str) -> pd.DataFrame:
         if territory.level == "france":
@@ -446,6 +465,26 @@ class Comparisons:
 
 def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, comparisons: Comparisons) -> Factsheet:
     reg = territory.region
+    if territory.level == "region":
+        parts = [departement_territory(code) for code in sorted(TradeYear.codes_in_trade(trade)) if region_of(code) == territory.code]
+    elif territory.level == "france":
+        parts = [region(code) for code in sorted({region_of(code) for code in TradeYear.codes_in_trade(trade)})]
+    else:
+        parts = []
+    whole = (trade.total(territory, EXPORTS), trade.total(territory, IMPORTS))
+    members = tuple(
+        sorted(
+            (
+                Member(
+                    part.code, part.name, trade.total(part, EXPORTS), trade.total(part, IMPORTS),
+                    100.0 * trade.total(part, EXPORTS) / whole[0] if whole[0] else 0.0,
+                    100.0 * trade.total(part, IMPORTS) / whole[1] if whole[1] else 0.0,
+                )
+                for part in parts
+            ),
+            key=lambda m: (-(m.exports + m.imports), m.code),
+        )
+    )
     return Factsheet(
         territory=territory,
         year=trade.year,
@@ -458,6 +497,7 @@ def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, co
         provenance=provenance,
         exposure=trade.exposure(territory),
         trends=trade.trends(territory),
+        members=members,
     )
 
 

@@ -116,7 +116,7 @@ def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart]
         model = getattr(fs, kind).sankey
         figure = sankey.build(model, sankey.MAIN_HEIGHT)
         result[kind] = Chart(kind, exporter.svg(figure, sankey.WIDTH, sankey.MAIN_HEIGHT), sankey.alt_text(model))
-    for comparison in filter(None, (fs.region, fs.france)):
+    for comparison in filter(None, (fs.region, fs.france if fs.territory.level != "france" else None)):
         if shared_key(comparison, "exports") not in shared:
             shared.update(comparison_charts(comparison, exporter))
         for kind in ("exports", "imports"):
@@ -265,6 +265,7 @@ def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
             "exports": _sankey_json(fs.region.exports), "imports": _sankey_json(fs.region.imports),
         },
         "france": {"exports": _sankey_json(fs.france.exports), "imports": _sankey_json(fs.france.imports)},
+        "members": [asdict(m) for m in fs.members],
         "exposure": {"territory": asdict(fs.exposure), "france": asdict(fs.france.exposure)},
         "trends": None if fs.trends is None else {
             "previous_year": fs.trends.previous_year,
@@ -326,6 +327,10 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
         ["Part régionale des importations (%)", fs.imports.region_share, formatting.share(fs.imports.region_share, 1)],
         ["Part nationale des importations (%)", fs.imports.france_share, formatting.share(fs.imports.france_share, 2)],
     ])
+    if fs.members:
+        kind = "Départements" if fs.territory.level == "region" else "Régions"
+        sheet(kind, ["Code", kind[:-1], "Exportations (€)", "Part des exportations (%)", "Importations (€)", "Part des importations (%)"],
+              [[m.code, m.name, m.exports, m.export_share, m.imports, m.import_share] for m in fs.members])
     sheet("Partenaires", ["Code pays", "Pays", "Exportations (€)", "Importations (€)", "Solde (€)"],
           [[p.code, p.label, p.exports, p.imports, p.balance] for p in fs.partners])
     exposure = [
