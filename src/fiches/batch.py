@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as futures
+import dataclasses
 import hashlib
 import json
 import logging
@@ -12,7 +13,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from fiches import __version__, index, render
+from fiches import __version__, index, interactive, render
 from fiches.charts.export import PlotlyExporter
 from fiches.atomic import Transaction, os_error_text, remove_stale_parts
 from fiches.config import PACKAGE_DIR, TEMPLATES_DIR, Settings
@@ -36,6 +37,7 @@ class Job:
     keep_html: bool
     force: bool
     build_date: str
+    plotly_js_href: str = "../assets/plotly.min.js"  # where the interactive pages find plotly.js
 
 
 @dataclass
@@ -107,7 +109,7 @@ def build_key(data: YearData, previous: YearData | None, territory: Territory, s
 
 
 def _up_to_date(base: Path, key: str) -> bool:
-    paths = [base.with_suffix(s) for s in (".pdf", ".json", ".xlsx")]
+    paths = [base.with_suffix(s) for s in (".pdf", ".json", ".xlsx", ".html")]
     if not all(p.is_file() for p in paths):
         return False
     try:
@@ -157,6 +159,7 @@ class Builder:
             with Transaction() as txn:
                 render.write_xlsx(txn.stage(base.with_suffix(".xlsx")), fs)
                 render.write_pdf(txn.stage(base.with_suffix(".pdf")), pdf)
+                interactive.write_page(txn.stage(base.with_suffix(".html")), fs, self.job.plotly_js_href)
                 render.write_json(txn.stage(base.with_suffix(".json")), sidecar)
             if self.job.keep_html:
                 render.keep_html(year_dir(out_dir, self.current.year), territory.slug, document, charts)
@@ -164,7 +167,7 @@ class Builder:
             return Outcome(territory.key, "failed", time.perf_counter() - started, str(exc))
         except OSError as exc:
             return Outcome(territory.key, "failed", time.perf_counter() - started, f"écriture impossible : {os_error_text(exc)}")
-        files = [str(base.with_suffix(s)) for s in (".pdf", ".json", ".xlsx")]
+        files = [str(base.with_suffix(s)) for s in (".pdf", ".json", ".xlsx", ".html")]
         return Outcome(territory.key, "built", time.perf_counter() - started, files=files)
 
     def close(self) -> None:
@@ -260,6 +263,11 @@ def build(
             continue
         todo.append(territory)
     if todo:
+        try:  # plotly.js and the pages' shared files, once per run, beside the pages
+            href = interactive.write_plotly_js(year_dir(out_dir, job.year))
+        except OSError as exc:
+            raise RenderError(f"écriture impossible des ressources des pages interactives : {os_error_text(exc)}") from None
+        job = dataclasses.replace(job, plotly_js_href=href)
         exporter = PlotlyExporter()
         exporter.start(wait=False)  # Chromium starts while the figures are computed
         jobs = max(1, min(jobs, len(todo)))

@@ -16,9 +16,13 @@ WRAP = 16
 TILE_TEXT = "<b>%{label}</b><br>%{text}"
 
 
-def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> dict:
-    """Two compartments side by side; their names and totals are printed above the chart."""
+def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...], interactive: bool = False) -> dict:
+    """Two compartments side by side; their names and totals are printed above the chart.
+
+    `interactive` adds what the web page shows on hover; the PDF's figure is the same without it.
+    """
     ids, labels, parents, values, colours, texts, templates = [], [], [], [], [], [], []
+    hovers = []
     grand_total = sum(a.value for a in imports) + sum(a.value for a in exports)
     for key, activities, base, shades in (
         ("I", imports, IMPORTS_BLUE, IMPORTS_SHADES),
@@ -34,6 +38,8 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> dict:
         colours.append(base)
         texts.append("")
         templates.append("")
+        name = "importations" if key == "I" else "exportations"
+        hovers.append(f"<b>{labels[-1]}</b><br>{meur(total)} · {percent(100 * total / grand_total)} des échanges")
         for rank, activity in enumerate(activities):
             ids.append(f"{key}/{activity.code}")
             labels.append(plotly_text(activity.label, WRAP))
@@ -42,6 +48,10 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> dict:
             colours.append(shades[min(rank // 2, len(shades) - 1)])
             texts.append(plotly_text(f"{meur(activity.value)} · {percent(activity.share)}"))
             templates.append(TILE_TEXT if activity.value >= MIN_LABELLED_AREA * grand_total else "")
+            hovers.append(
+                f"<b>{plotly_text(activity.label)}</b><br>"
+                + plotly_text(f"{meur(activity.value)} · {percent(activity.share)} des {name}")
+            )
     trace = dict(
         type="treemap",
         ids=ids,
@@ -59,6 +69,9 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> dict:
         root={"color": "white"},
         insidetextfont={"color": "white", "size": 11},
     )
+    if interactive:
+        trace["customdata"] = hovers
+        trace["hovertemplate"] = "%{customdata}<extra></extra>"
     layout = dict(
         width=WIDTH,
         height=HEIGHT,
