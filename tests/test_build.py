@@ -172,3 +172,29 @@ def test_factsheet_from_fetched_archives_prints_the_rows_totals_and_shares(tmp_p
         for printed in (formatting.meur(own), formatting.share(100 * own / region, 1), formatting.share(100 * own / france, 2)):
             assert _norm(printed) in text, printed
     assert sidecar["provenance"]["source"] == "douanes" and "ÉCHANTILLON" not in text.upper()
+
+
+def test_region_and_france_factsheets_from_fetched_archives(tmp_path):
+    """The same archives in the official layout give région and France factsheets summing the rows."""
+    from conftest import TINY_EXPORT, TINY_IMPORT, customs_zip
+
+    from fiches import ingest
+    from fiches.geography import FRANCE
+
+    settings = Settings(data_dir=tmp_path / "data")
+    files = []
+    for flow in ("export", "import"):
+        files.append(tmp_path / f"{flow}.zip")
+        files[-1].write_bytes(customs_zip(2024, flow))
+    ingest.fetch(settings, year=2024, files=files)
+    occitanie = departement("12").region
+    report = batch.build(settings, [occitanie, FRANCE], year=2024, source="douanes", out_dir=tmp_path / "out")
+    assert report.count("built") == 2, report.outcomes
+    year = tmp_path / "out" / "2024"
+    region_json = json.loads(next(year.glob("regions/*.json")).read_text(encoding="utf-8"))
+    france_json = json.loads((year / "france" / "FR-france.json").read_text(encoding="utf-8"))
+    for flow, rows in (("exports", TINY_EXPORT), ("imports", TINY_IMPORT)):
+        fields = [line.split(";") for line in rows.split("\r\n") if line]
+        assert region_json[flow]["total_eur"] == sum(int(f[8]) for f in fields if departement(f[3]).region.code == occitanie.code)
+        assert france_json[flow]["total_eur"] == sum(int(f[8]) for f in fields)
+    assert [m["code"] for m in region_json["members"]] == ["12", "46"]  # by weight: 2.25 M€ of trade, then 2.05
