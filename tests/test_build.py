@@ -198,3 +198,32 @@ def test_region_and_france_factsheets_from_fetched_archives(tmp_path):
         assert region_json[flow]["total_eur"] == sum(int(f[8]) for f in fields if departement(f[3]).region.code == occitanie.code)
         assert france_json[flow]["total_eur"] == sum(int(f[8]) for f in fields)
     assert [m["code"] for m in region_json["members"]] == ["12", "46"]  # by weight: 2.25 M€ of trade, then 2.05
+
+
+def test_history_chart_with_more_than_two_years(tmp_path):
+    """Three fetched years: the factsheet charts them all, with totals from the rows."""
+    from conftest import TINY_EXPORT, TINY_IMPORT, customs_zip
+
+    from fiches import ingest
+
+    settings = Settings(data_dir=tmp_path / "data")
+    expected = {}
+    for year, factor in ((2022, 1), (2023, 2), (2024, 3)):
+        files = []
+        for flow, rows in (("export", TINY_EXPORT), ("import", TINY_IMPORT)):
+            lines = [line.split(";") for line in rows.split("\r\n") if line]
+            text = "".join(";".join([*f[:2], str(year), *f[3:8], str(int(f[8]) * factor), f[9]]) + "\r\n" for f in lines)
+            expected[(year, flow)] = sum(int(f[8]) * factor for f in lines if f[3] == "12")
+            files.append(tmp_path / f"{year}-{flow}.zip")
+            files[-1].write_bytes(customs_zip(year, flow, text))
+        ingest.fetch(settings, year=year, files=files)
+    report = batch.build(settings, [departement("12")], year=2024, source="douanes", out_dir=tmp_path / "out")
+    assert report.count("built") == 1, report.outcomes
+    base = tmp_path / "out" / "2024" / "departements" / "12-aveyron"
+    sidecar = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
+    assert [(h["year"], h["exports"], h["imports"]) for h in sidecar["history"]] == [
+        (y, expected[(y, "export")], expected[(y, "import")]) for y in (2022, 2023, 2024)
+    ]
+    assert "2022" in sidecar["charts_alt_text"]["history"]
+    text = _norm(subprocess.run(["pdftotext", str(base.with_suffix(".pdf")), "-"], capture_output=True, text=True, check=True).stdout)
+    assert "Exportations et importations de 2022 à 2024" in text

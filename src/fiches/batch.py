@@ -17,7 +17,7 @@ from fiches import __version__, index, interactive, render
 from fiches.charts.export import PlotlyExporter
 from fiches.atomic import Transaction, os_error_text, remove_stale_parts
 from fiches.config import PACKAGE_DIR, TEMPLATES_DIR, Settings
-from fiches.datasource import select
+from fiches.datasource import Selected, select
 from fiches.errors import FichesError, RenderError
 from fiches.geography import FRANCE, REGIONS, Territory, factsheet_departements, region
 from fiches.indicators import Comparison, Comparisons, TradeYear, factsheet, provenance
@@ -96,8 +96,9 @@ def code_key() -> str:
     return _CODE_KEY
 
 
-def build_key(data: YearData, previous: YearData | None, territory: Territory, source: str) -> str:
+def build_key(data: YearData, previous: YearData | None, territory: Territory, source: str, history: tuple = ()) -> str:
     parts = {
+        "history": history,
         "code": code_key(),
         "source": source,
         "year": data.year,
@@ -121,10 +122,11 @@ def _up_to_date(base: Path, key: str) -> bool:
 class Builder:
     """One process's building context: data, comparisons and one Chromium, reused for every factsheet."""
 
-    def __init__(self, job: Job, current: YearData, previous: YearData | None, exporter: PlotlyExporter | None = None) -> None:
+    def __init__(self, job: Job, selected: Selected, exporter: PlotlyExporter | None = None) -> None:
         self.job = job
-        self.current, self.previous = current, previous
-        self.trade = TradeYear(current, previous)
+        self.current, self.previous = selected.current, selected.previous
+        self.history_archives = selected.history_archives
+        self.trade = TradeYear(selected.current, selected.previous, selected.history)
         self.comparisons = Comparisons(self.trade)
         self.shared_charts: dict[str, render.Chart] = {}
         self.exporter = exporter or PlotlyExporter()
@@ -142,7 +144,7 @@ class Builder:
         started = time.perf_counter()
         out_dir = Path(self.job.out_dir)
         base = output_base(out_dir, self.current.year, territory)
-        key = build_key(self.current, self.previous, territory, self.job.source)
+        key = build_key(self.current, self.previous, territory, self.job.source, self.history_archives)
         if not self.job.force and _up_to_date(base, key):
             return Outcome(territory.key, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
         try:
@@ -212,7 +214,7 @@ def _worker_init(job: Job) -> None:
     logging.basicConfig(level=logging.WARNING)
     settings = Settings(data_dir=Path(job.data_dir))
     selected = select(settings, job.source, job.year)
-    _WORKER = Builder(job, selected.current, selected.previous)
+    _WORKER = Builder(job, selected)
     import atexit
 
     atexit.register(_WORKER.close)
@@ -258,7 +260,7 @@ def build(
             done(Outcome(territory.key, "failed", reason=f"le département {territory.code} est absent des données {job.year}"))
             continue
         base = output_base(out_dir, job.year, territory)
-        if not force and _up_to_date(base, build_key(selected.current, selected.previous, territory, job.source)):
+        if not force and _up_to_date(base, build_key(selected.current, selected.previous, territory, job.source, selected.history_archives)):
             done(Outcome(territory.key, "skipped", files=[str(base.with_suffix(".pdf"))]))
             continue
         todo.append(territory)
@@ -272,7 +274,7 @@ def build(
         exporter.start(wait=False)  # Chromium starts while the figures are computed
         jobs = max(1, min(jobs, len(todo)))
         if jobs == 1:
-            builder = Builder(job, selected.current, selected.previous, exporter)
+            builder = Builder(job, selected, exporter)
             try:
                 for territory in todo:
                     done(builder.build(territory))

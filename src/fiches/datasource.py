@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from fiches import ingest, sample
 from fiches.config import QUICK_NETWORK, Settings
 from fiches.errors import DataError, FichesError, UsageError
-from fiches.store import YearData, available_years, read_year
+from fiches.store import YearData, available_years, read_meta, read_year, read_year_totals
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "douanes", "sample")
+#: Years shown in a factsheet's history chart, when more than two are cached.
+HISTORY_YEARS = 10
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,9 @@ class Selected:
     previous: YearData | None
     source: str  # "douanes" or "sample"
     warning: str | None = None
+    #: Every cached year up to the current one (at most HISTORY_YEARS): year -> rows (flow, dep, value).
+    history: dict[int, object] | None = None
+    history_archives: tuple = ()
 
 
 def _years(settings: Settings, source: str) -> tuple[Settings, list[int]]:
@@ -42,7 +47,10 @@ def _load(settings: Settings, source: str, year: int | None) -> Selected:
     is_sample = source == "sample"
     current = read_year(own.cache_dir, chosen, is_sample=is_sample)
     previous = read_year(own.cache_dir, chosen - 1, is_sample=is_sample) if chosen - 1 in years else None
-    return Selected(current, previous, source)
+    past = [y for y in years if chosen - HISTORY_YEARS < y <= chosen]
+    history = {y: read_year_totals(own.cache_dir, y) for y in past} if len(past) > 2 else None
+    archives = tuple((y, tuple(a.get("sha256", "") for a in read_meta(own.cache_dir, y).get("archives", []))) for y in past)
+    return Selected(current, previous, source, history=history, history_archives=archives)
 
 
 def select(settings: Settings, source: str = "auto", year: int | None = None) -> Selected:
@@ -63,4 +71,4 @@ def select(settings: Settings, source: str = "auto", year: int | None = None) ->
         )
         log.warning(message)
         selected = _load(settings, "sample", year)
-        return Selected(selected.current, selected.previous, "sample", message)
+        return Selected(selected.current, selected.previous, "sample", message, selected.history, selected.history_archives)

@@ -144,6 +144,13 @@ class Member:
 
 
 @dataclass(frozen=True)
+class YearTotals:
+    year: int
+    exports: int
+    imports: int
+
+
+@dataclass(frozen=True)
 class Trend:
     """One partner's or product's value this year and the previous one."""
 
@@ -201,6 +208,7 @@ class Factsheet:
     exposure: Exposure
     trends: Trends | None
     members: tuple[Member, ...] = ()  # départements of a région, régions of France
+    history: tuple[YearTotals, ...] = ()  # every cached year when more than two are
 
     @property
     def balance(self) -> int:
@@ -223,7 +231,7 @@ def _ranked(series: pd.Series) -> pd.Series:
 class TradeYear:
     """One year's canonical table, indexed once for all the territories of a run."""
 
-    def __init__(self, data: YearData, previous: YearData | None = None) -> None:
+    def __init__(self, data: YearData, previous: YearData | None = None, history: dict | None = None) -> None:
         self.year = data.year
         self.labels: Labels = data.labels
         self.meta = data.meta
@@ -250,6 +258,7 @@ class TradeYear:
         self._previous_totals = _totals(previous.table) if previous is not None else None
         self.previous_year = previous.year if previous is not None else None
         self._previous = TradeYear(previous) if previous is not None else None
+        self._history = {year: _totals(rows) for year, rows in sorted((history or {}).items())}
 
     @cached_property
     def _by_dep(self) -> dict[tuple[str, str], pd.DataFrame]:
@@ -397,6 +406,15 @@ class TradeYear:
             coverage=pct(exports, imports) if imports else None,
         )
 
+    def history(self, territory: Territory) -> tuple[YearTotals, ...]:
+        """Totals of every year of the history (more than two years, or nothing)."""
+        if len(self._history) <= 2:
+            return ()
+        return tuple(
+            YearTotals(year, totals.get((territory.level, territory.code, EXPORTS), 0), totals.get((territory.level, territory.code, IMPORTS), 0))
+            for year, totals in self._history.items()
+        )
+
     def trends(self, territory: Territory, top: int = 5) -> Trends | None:
         if self._previous is None:
             return None
@@ -498,6 +516,7 @@ def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, co
         exposure=trade.exposure(territory),
         trends=trade.trends(territory),
         members=members,
+        history=trade.history(territory),
     )
 
 

@@ -21,7 +21,7 @@ from openpyxl.styles import Font
 
 from fiches import formatting
 from fiches.atomic import atomic_path, os_error_text
-from fiches.charts import balance, sankey, treemap
+from fiches.charts import balance, history, sankey, treemap
 from fiches.charts.export import PlotlyExporter, matplotlib_svg
 from fiches.config import TEMPLATES_DIR
 from fiches.errors import RenderError
@@ -107,6 +107,9 @@ def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart]
         result = {
             "balance": Chart("balance", matplotlib_svg(balance.build(fs.partners)), balance.alt_text(fs.partners, fs.territory.name)),
         }
+    if fs.history:
+        with balance.style():
+            result["history"] = Chart("history", matplotlib_svg(history.build(fs.history)), history.alt_text(fs.history, fs.territory.name))
     result["treemap"] = Chart(
         "treemap",
         exporter.svg(treemap.build(fs.imports.activities, fs.exports.activities), treemap.WIDTH, treemap.HEIGHT),
@@ -266,6 +269,7 @@ def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
         },
         "france": {"exports": _sankey_json(fs.france.exports), "imports": _sankey_json(fs.france.imports)},
         "members": [asdict(m) for m in fs.members],
+        "history": [asdict(h) for h in fs.history],
         "exposure": {"territory": asdict(fs.exposure), "france": asdict(fs.france.exposure)},
         "trends": None if fs.trends is None else {
             "previous_year": fs.trends.previous_year,

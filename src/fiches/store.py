@@ -74,3 +74,12 @@ def read_year(cache_dir: Path, year: int, *, is_sample: bool) -> YearData:
         raise DataError(f"cache illisible {path} ({exc}) : relancez fiches fetch") from None
     frame = table.to_pandas(strings_to_categorical=True)
     return YearData(year, frame, read_labels(cache_dir), read_meta(cache_dir, year), is_sample)
+
+
+def read_year_totals(cache_dir: Path, year: int) -> pd.DataFrame:
+    """Only what a multi-year history needs: flow, département and value of every row."""
+    path = year_path(cache_dir, year)
+    try:
+        return pq.read_table(path, columns=["flow", "dep", "value"]).to_pandas()
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataError(f"cache illisible {path} ({exc}) : relancez fiches fetch") from None
