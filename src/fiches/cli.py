@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from fiches import __version__, batch, ingest
 from fiches.config import PROJECT_ROOT, Settings, default_data_dir
 from fiches.datasource import SOURCES
-from fiches.errors import FichesError, UsageError
+from fiches.errors import FichesError, RenderError, UsageError
 from fiches.geography import FRANCE, departement
 
 app = typer.Typer(
@@ -134,7 +134,7 @@ def build(
     for outcome in report.failed:
         console.print(f"[red]échec[/] {outcome.code} : {outcome.reason}", highlight=False)
     if report.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(RenderError.exit_code)
 
 
 def _run_build(settings, territories, year, source, out, keep_html, force, jobs) -> batch.Report:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from fiches.errors import DataError
+from fiches.errors import FetchError
 from fiches.geography import DEPARTEMENTS, REGIONS
 
 FIELDS = ("flow", "quarter", "year", "dep", "region", "a129", "cpf4", "country", "value", "mass")
@@ -279,7 +279,10 @@ class _Codes:
         return flags[self.indices] if flags.any() else np.zeros(len(self.indices), dtype=bool)
 
     def strings(self, rows: np.ndarray) -> pa.Array:
-        return pa.array([v.decode("ascii") for v in self.values], pa.string()).take(pa.array(self.indices[rows]))
+        # The distinct values include those of rejected rows, which may hold any byte (a cp1252 "É",
+        # UTF-16...): they are never taken, but must not stop the decoding of the valid ones.
+        values = [v.decode("ascii", errors="replace") for v in self.values]
+        return pa.array(values, pa.string()).take(pa.array(self.indices[rows]))
 
 
 def parse_data_file(
@@ -341,7 +344,7 @@ def parse_data_file(
     # neighbours are duplicates (the first is kept), and runs of one annual key are summed.
     sizes = [len(codes[name].values) for name in SORT_KEYS]
     if float(np.prod([max(n, 1) for n in sizes], dtype=np.float64)) * max(len(codes["quarter"].values), 1) >= 2.0**62:
-        raise DataError(f"{source} : trop de codes distincts pour un fichier des douanes")
+        raise FetchError(f"{source} : trop de codes distincts pour un fichier des douanes, fichier refusé")
     annual = np.zeros(len(good), dtype=np.int64)
     for name, size in zip(SORT_KEYS, sizes):
         annual = annual * size + codes[name].indices[good]

@@ -7,21 +7,29 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from fiches.atomic import temp_path_for
+from fiches.atomic import os_error_text, temp_path_for
 from fiches.config import USER_AGENT, Limits, Network
 from fiches.errors import FetchError
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 RETRY_STATUS = frozenset({500, 502, 503, 504, 429})
 MAX_REDIRECTS = 5
+CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -40,10 +48,50 @@ class _Retryable(Exception):
     pass
 
 
+class _DeadlineAdapter(HTTPAdapter):
+    """Keeps hold of its connections, so that a watchdog can cut them when the deadline passes.
+
+    Timeouts apply to each socket operation: a server that sends a byte every few seconds, in
+    its headers or its body, never trips them. Cutting the socket is what bounds the total time.
+    """
+
+    def __init__(self) -> None:
+        self.live: weakref.WeakSet = weakref.WeakSet()
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        live = self.live
+
+        def tracked(base: type) -> type:
+            def connect(conn) -> None:
+                live.add(conn)
+                base.connect(conn)
+
+            return type(f"Tracked{base.__name__}", (base,), {"connect": connect})
+
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("TrackedPool", (HTTPConnectionPool,), {"ConnectionCls": tracked(HTTPConnection)}),
+            "https": type("TrackedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": tracked(HTTPSConnection)}),
+        }
+
+    def cut(self) -> None:
+        for conn in list(self.live):
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
 def new_session() -> requests.Session:
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     session.trust_env = False  # no proxy or netrc surprises: the URL is what gets fetched
+    adapter = _DeadlineAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     return session
 
 
@@ -78,19 +126,35 @@ def download(
     session = session or new_session()
     started = time.monotonic()
     last_error = ""
-    for attempt in range(network.attempts):
-        if attempt:
-            pause = network.backoff * 2 ** (attempt - 1)
-            if time.monotonic() - started + pause > network.deadline:
+    watchdog = _watchdog(session, url, network.deadline)
+    try:
+        for attempt in range(network.attempts):
+            if attempt:
+                pause = network.backoff * 2 ** (attempt - 1)
+                if time.monotonic() - started + pause > network.deadline:
+                    break
+                time.sleep(pause)
+            try:
+                return _attempt(url, dest_dir, network, limits, previous, session, started)
+            except _Retryable as exc:
+                last_error = str(exc)
+            if time.monotonic() - started > network.deadline:
+                last_error += f" ; abandon au bout de {network.deadline:g} s"
                 break
-            time.sleep(pause)
-        try:
-            return _attempt(url, dest_dir, network, limits, previous, session, started)
-        except _Retryable as exc:
-            last_error = str(exc)
-        if time.monotonic() - started > network.deadline:
-            break
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
     raise FetchError(f"échec du téléchargement de {url} après {attempt + 1} essai(s) : {last_error}")
+
+
+def _watchdog(session: requests.Session, url: str, deadline: float) -> threading.Timer | None:
+    adapter = session.get_adapter(url)
+    if not isinstance(adapter, _DeadlineAdapter):
+        return None  # a session from elsewhere: per-operation timeouts only
+    timer = threading.Timer(deadline, adapter.cut)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _conditional_headers(previous: dict | None, dest_dir: Path) -> dict[str, str]:
@@ -178,26 +242,39 @@ def _attempt(
         )
 
 
+def _body(response: requests.Response, network: Network, started: float):
+    """The body as it arrives, one read at a time, so that the deadline is checked between reads
+    even when the server drips bytes too slowly for the read timeout to fire."""
+    while True:
+        if time.monotonic() - started > network.deadline:
+            raise FetchError(f"téléchargement interrompu : plus de {network.deadline:g} s")
+        try:
+            chunk = response.raw.read1(CHUNK, decode_content=True)
+        except (urllib3.exceptions.HTTPError, requests.RequestException) as exc:
+            if time.monotonic() - started > network.deadline:
+                raise FetchError(f"téléchargement interrompu : plus de {network.deadline:g} s") from None
+            raise _Retryable(f"connexion coupée pendant le transfert ({type(exc).__name__})") from None
+        if not chunk:
+            return
+        yield chunk
+
+
 def _stream(response: requests.Response, temp: Path, limits: Limits, network: Network, started: float) -> tuple[int, str, bytes]:
     digest = hashlib.sha256()
     size = 0
     head = b""
     try:
         with temp.open("wb") as handle:
-            for chunk in response.iter_content(chunk_size=1 << 20):
+            for chunk in _body(response, network, started):
                 if not head:
                     head = chunk[:8]
                 size += len(chunk)
                 if size > limits.max_download_size:
                     raise FetchError(f"téléchargement interrompu : plus de {limits.max_download_size} octets")
-                if time.monotonic() - started > network.deadline:
-                    raise FetchError(f"téléchargement interrompu : plus de {network.deadline:.0f} s")
                 digest.update(chunk)
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
-    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout) as exc:
-        raise _Retryable(f"connexion coupée pendant le transfert ({type(exc).__name__})") from None
-    except OSError as exc:
-        raise FetchError(f"écriture impossible dans {temp.parent} : {exc.strerror or exc}") from None
+    except OSError as exc:  # the network's errors were handled in _body: this is the disk
+        raise FetchError(f"écriture impossible dans {temp.parent} : {os_error_text(exc)}") from None
     return size, digest.hexdigest(), head

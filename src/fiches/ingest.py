@@ -14,7 +14,7 @@ import requests
 
 from fiches import __version__
 from fiches.archive import SafeArchive
-from fiches.atomic import Transaction, remove_stale_parts
+from fiches.atomic import Transaction, os_error_text, remove_stale_parts
 from fiches.config import PACKAGE_DIR, Network, Settings
 from fiches.douanes import BadRow, Labels, ParsedFile, annual_tables, data_member_kind, label_member_kind, parse_data_file, read_labels
 from fiches.errors import DataError, FetchError, UsageError
@@ -116,7 +116,7 @@ def fetch(
                 if archive.download is None and archive.path.resolve() != (settings.raw_dir / archive.name).resolve():
                     _stage_copy(archive.path, settings.raw_dir / archive.name, txn)
         except OSError as exc:
-            raise FetchError(f"écriture impossible dans {settings.data_dir} : {exc.strerror or exc} ; rien n'a été modifié") from None
+            raise FetchError(f"écriture impossible dans {settings.data_dir} : {os_error_text(exc)} ; rien n'a été modifié") from None
     result.archives = [a.name for a in archives]
     return result
 
@@ -225,12 +225,17 @@ def _ingest(settings: Settings, archives: list[Archive], year: int | None, stric
     return IngestResult(written, bad_rows)
 
 
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet will not run: rejected rows are hostile input, and `=…` is a formula."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
 def _stage_bad_rows(target: Path, bad_rows: list[BadRow], txn: Transaction) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow(["fichier", "ligne", "motif", "contenu"])
     for row in bad_rows:
-        writer.writerow([row.source, row.line, row.reason, row.text])
+        writer.writerow([_inert(row.source), row.line, row.reason, _inert(row.text)])
     txn.stage(target).write_text(buffer.getvalue(), encoding="utf-8")
 
 

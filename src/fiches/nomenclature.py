@@ -10,6 +10,11 @@ customs files.
 
 from __future__ import annotations
 
+import unicodedata
+from functools import cache
+
+from fiches.config import FONTS_DIR
+
 __all__ = [
     "A129_LABELS",
     "A129_SHORT",
@@ -28,6 +33,17 @@ A129_SHORT_MAX = 28
 
 COUNTRY_SHORT_MAX = 22
 """Maximum length of a short country name."""
+
+A129_SHORT_MAX_EM = 14.1
+"""Maximum width of a short A129 label shortened from an official one, in em of the bundled
+Lato: as wide as the widest curated short label, so that a Sankey node label always fits beside
+its band whatever the letters (28 capital W would not)."""
+
+COUNTRY_SHORT_MAX_EM = 10.7
+"""Maximum width of a short country name, in em: the balance chart's axis labels have 100 pt at 9 pt."""
+
+_SPREADSHEET_LEAD = "=+-@"
+"""A cell starting with one of these is a formula to a spreadsheet: never how a label starts."""
 
 # fmt: off
 A129_LABELS: dict[str, str] = {
@@ -676,13 +692,63 @@ SAMPLE_COUNTRIES: tuple[str, ...] = (
 _ISLAND_WORDS = {"île": "Île", "îles": "Îles", "ile": "Île", "iles": "Îles"}
 
 
-def _truncate(text: str, limit: int) -> str:
-    """Cut ``text`` to at most ``limit`` characters, on a word boundary, with an ellipsis."""
-    if len(text) <= limit:
+@cache
+def _font_metrics() -> tuple[frozenset[int], dict[int, float]]:
+    """Code points every bundled Lato face draws, and their advance widths in em (regular face)."""
+    from fontTools.ttLib import TTFont  # a WeasyPrint dependency
+
+    covered: frozenset[int] | None = None
+    widths: dict[int, float] = {}
+    for path in sorted(FONTS_DIR.glob("Lato-*.ttf")):
+        font = TTFont(path, lazy=True)
+        cmap = font.getBestCmap()
+        covered = frozenset(cmap) if covered is None else covered & frozenset(cmap)
+        if path.name == "Lato-Regular.ttf":
+            # unitsPerEm read from the raw table: parsing "head" logs a warning about Lato's dates.
+            metrics, units = font["hmtx"], int.from_bytes(font.reader["head"][18:20], "big")
+            widths = {code: metrics[glyph][0] / units for code, glyph in cmap.items()}
+        font.close()
+    return covered or frozenset(), widths
+
+
+def _em_width(text: str) -> float:
+    widths = _font_metrics()[1]
+    return sum(widths.get(ord(char), 1.0) for char in text)
+
+
+def _displayable(label: str) -> str:
+    """What of an official label can be printed safely: the characters the bundled font draws.
+
+    Control and format characters (bidi overrides, zero-width...) and the scripts or emoji Lato
+    lacks are dropped rather than drawn as empty boxes or in a fallback font, spaces are collapsed,
+    and a leading ``=``, ``+``, ``-`` or ``@`` goes so that no spreadsheet reads the label as a
+    formula. Empty when nothing readable is left (the caller then shows the code).
+    """
+    covered = _font_metrics()[0]
+    kept = []
+    for char in label:
+        if char.isspace():
+            kept.append(" ")
+        elif ord(char) in covered and unicodedata.category(char)[0] != "C":
+            kept.append(char)
+    text = " ".join("".join(kept).split()).lstrip(_SPREADSHEET_LEAD + " ")
+    return text if any(char.isalnum() for char in text) else ""
+
+
+def _truncate(text: str, limit: int, max_em: float | None = None) -> str:
+    """Cut ``text`` to at most ``limit`` characters and ``max_em`` wide, on a word boundary,
+    with an ellipsis."""
+    if len(text) <= limit and (max_em is None or _em_width(text) <= max_em):
         return text
-    cut = text[: limit - 1].rstrip(" ,;:-")
+    cut = text[: limit - 1]
+    if max_em is not None:
+        room = max_em - _em_width("…")
+        while cut and _em_width(cut) > room:
+            cut = cut[:-1]
+    boundary = (len(cut) + 1) // 2
+    cut = cut.rstrip(" ,;:-")
     space = cut.rfind(" ")
-    if space >= limit // 2:
+    if space >= boundary:
         cut = cut[:space].rstrip(" ,;:-")
     return cut + "…"
 
@@ -693,7 +759,8 @@ def _clean_country(label: str) -> str:
     ``"Corée (République de)"`` becomes ``"Corée"``, ``"Falkland (îles)"`` becomes
     ``"Îles Falkland"``, ``"Cocos (Keeling) (îles)"`` becomes ``"Îles Cocos"``.
     """
-    text = " ".join(label.split())
+    text = _displayable(label)
+    original = text
     prefix = ""
     while text.endswith(")") and " (" in text:
         head, _, inner = text.rpartition(" (")
@@ -701,17 +768,17 @@ def _clean_country(label: str) -> str:
         if not prefix and inner.lower() in _ISLAND_WORDS:
             prefix = _ISLAND_WORDS[inner.lower()] + " "
         text = head.strip()
-    return _truncate(prefix + text, COUNTRY_SHORT_MAX) if text else label.strip()
+    return _truncate(prefix + text if text else original, COUNTRY_SHORT_MAX, COUNTRY_SHORT_MAX_EM) if original else ""
 
 
 def _clean_a129(label: str) -> str:
     """Shorten an official A129 label: keep its first clause, then truncate."""
-    text = " ".join(label.strip().strip('"').split())
+    text = _displayable(label.strip().strip('"'))
     for separator in (" ; ", ", "):
         head = text.split(separator, 1)[0]
         if len(text) > A129_SHORT_MAX and len(head) >= 8:
             text = head
-    return _truncate(text, A129_SHORT_MAX)
+    return _truncate(text, A129_SHORT_MAX, A129_SHORT_MAX_EM)
 
 
 def country_short(code: str, official: str | None = None) -> str:
@@ -726,7 +793,7 @@ def country_short(code: str, official: str | None = None) -> str:
         return short
     label = official if official and official.strip() else COUNTRY_LABELS.get(key)
     if label:
-        return _clean_country(label)
+        return _clean_country(label) or code.strip()
     return code.strip()
 
 
@@ -742,5 +809,5 @@ def a129_short(code: str, official: str | None = None) -> str:
         return short
     label = official if official and official.strip() else A129_LABELS.get(key)
     if label:
-        return _clean_a129(label)
+        return _clean_a129(label) or code.strip()
     return code.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import mimetypes
@@ -367,7 +368,14 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
                 flows.append([scope, "Exportations" if model.flow == "E" else "Importations",
                               model.left[link.source].label, model.right[link.target].label, link.value, "oui" if link.top else ""])
     sheet("Flux", ["Territoire", "Flux", "Origine", "Destination", "Valeur (€)", "Cinq premiers flux"], flows)
-    workbook.save(path)
+    # Saved in memory first: a full disk then fails one plain write, instead of cutting openpyxl's
+    # zip stream half-way (which leaves generators that complain when garbage-collected).
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with path.open("wb") as handle:
+        handle.write(buffer.getvalue())
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def write_pdf(path: Path, data: bytes) -> None:
