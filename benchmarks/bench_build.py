@@ -3,7 +3,7 @@
 Each round, in this order and on the same machine:
   1. build:  `fiches build --all --force --keep-html --jobs N` in a fresh process, timed from launch
              to exit, with the peak memory of its whole process tree (workers and browsers
-             included, sampled every 20 ms);
+             included: the sum of their proportional set sizes, sampled every 100 ms);
   2. floor:  WeasyPrint alone renders the kept final HTML files (`<out>/<year>/_html/*/index.html`)
              with the same PDF options, in N fresh processes, timed the same way;
   3. again:  the same build command without --force: everything is up to date and skipped.
@@ -28,26 +28,19 @@ from pathlib import Path
 
 import psutil
 
-FLOOR = r"""
-import concurrent.futures as cf, multiprocessing, sys
-from pathlib import Path
+FLOOR = Path(__file__).with_name("weasyprint_floor.py")
 
-def render(path):
-    import weasyprint
-    target = Path(path).with_suffix(".floor.pdf")
-    weasyprint.HTML(filename=path).write_pdf(target, pdf_variant="pdf/ua-1", custom_metadata=True)
-    return target.stat().st_size
 
-if __name__ == "__main__":
-    jobs, pages = int(sys.argv[1]), sys.argv[2:]
-    with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        sizes = list(pool.map(render, pages, chunksize=1))
-    print(len(sizes), sum(sizes))
-"""
+def _memory(process: psutil.Process) -> int:
+    """Proportional set size: shared pages (Chromium's many processes, libraries) counted once overall."""
+    try:
+        return process.memory_full_info().pss
+    except (AttributeError, psutil.AccessDenied):
+        return process.memory_info().rss
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of a command and all its descendants."""
+    """Wall seconds and peak memory (MB, sum of PSS) of a command and all its descendants."""
     started = time.perf_counter()
     process = psutil.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0.0
@@ -61,13 +54,13 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
                 total = 0
                 for member in tree:
                     try:
-                        total += member.memory_info().rss
+                        total += _memory(member)
                     except psutil.Error:
                         pass
                 peak = max(peak, total / 2**20)
             except psutil.Error:
                 pass
-            stop.wait(0.02)
+            stop.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -103,7 +96,7 @@ def main() -> None:
         for round_ in range(1, args.rounds + 1):
             build, peak = timed([*command, "--force", "--keep-html"], env)
             pages = sorted(str(p) for p in out.glob("*/_html/*/index.html"))
-            floor, _ = timed([sys.executable, "-c", FLOOR, str(args.jobs), *pages], env)
+            floor, _ = timed([sys.executable, str(FLOOR), str(args.jobs), *pages], env)
             again, _ = timed(command, env)
             pdfs = len(list(out.glob("*/departements/*.pdf")))
             builds.append(build), floors.append(floor), agains.append(again), peaks.append(peak), ratios.append(build / floor)
