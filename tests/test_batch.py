@@ -112,11 +112,19 @@ def test_manifest_has_every_file_with_size_and_sha256_and_the_provenance(paralle
     year = out / "2024"
     manifest = json.loads((year / "manifest.json").read_text(encoding="utf-8"))
     listed = {f["path"]: f for f in manifest["files"]}
-    on_disk = {p.relative_to(year).as_posix() for p in year.rglob("*") if p.is_file()} - {"manifest.json"}
+    on_disk = {p.relative_to(year).as_posix() for p in year.rglob("*") if p.is_file() and not p.name.startswith(".")} - {"manifest.json"}
     assert set(listed) == on_disk and "index.html" in listed
     for path, entry in listed.items():
         data = (year / path).read_bytes()
         assert entry["size"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
+    # A file changed since the last manifest is hashed again, not taken from the hash cache.
+    from fiches import index
+
+    page = year / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("</html>", "</html>\n"), encoding="utf-8")
+    index.write_manifest(year, 2024, manifest["provenance"])
+    again = {f["path"]: f for f in json.loads((year / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    assert again["index.html"]["sha256"] == hashlib.sha256(page.read_bytes()).hexdigest() != listed["index.html"]["sha256"]
     provenance = manifest["provenance"]
     assert provenance["source"] == "sample" and provenance["is_sample"] is True and provenance["year"] == 2024
     assert all(len(a["sha256"]) == 64 for a in provenance["archives"])

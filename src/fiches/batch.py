@@ -131,6 +131,8 @@ class Builder:
         self.shared_charts: dict[str, render.Chart] = {}
         self.exporter = exporter or PlotlyExporter()
         self.exporter.start(wait=False)
+        # WeasyPrint's import (about 0.7 s) runs while Chromium starts in its own processes.
+        import weasyprint  # noqa: F401
         self.env = render.environment()
         self.provenance = provenance(self.trade, __version__, job.build_date)
 

@@ -112,13 +112,29 @@ def published_files(year_dir: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(year_dir).as_posix())
 
 
+HASH_CACHE = ".sha256-cache.json"  # hidden, so never published: path -> [size, mtime_ns, sha256]
+
+
 def write_manifest(year_dir: Path, year: int, provenance: dict) -> Path:
-    files = [
-        {"path": path.relative_to(year_dir).as_posix(), "size": path.stat().st_size, "sha256": _sha256(path)}
-        for path in published_files(year_dir)
-    ]
+    """Every published file with its size and SHA-256; unchanged files (same size and mtime) are
+    not hashed again, so that building one factsheet does not re-read the whole year folder."""
+    cache_path = year_dir / HASH_CACHE
+    try:
+        known = json.loads(cache_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    files, seen = [], {}
+    for path in published_files(year_dir):
+        name = path.relative_to(year_dir).as_posix()
+        stat = path.stat()
+        entry = known.get(name)
+        digest = entry[2] if isinstance(entry, list) and entry[:2] == [stat.st_size, stat.st_mtime_ns] else _sha256(path)
+        seen[name] = [stat.st_size, stat.st_mtime_ns, digest]
+        files.append({"path": name, "size": stat.st_size, "sha256": digest})
     document = {"year": year, "provenance": provenance, "files": files}
     path = year_dir / "manifest.json"
     with atomic_path(path) as temp:
         temp.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    with atomic_path(cache_path) as temp:
+        temp.write_text(json.dumps(seen), encoding="utf-8")
     return path
