@@ -42,8 +42,14 @@ def _fetch(settings: Settings, *urls: str, network: Network = FAST, **kwargs):
 
 
 def _parts(folder: Path) -> list[Path]:
-    """Temporary files a write left behind (the atomic writers' hidden `.name.XXXX.part`)."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and (p.name.endswith(".part") or p.name.startswith(".")))
+    """Temporary files a write left behind (the atomic writers' hidden `.name.XXXX.part`); the
+    manifest's hash cache is the one hidden file meant to stay (written atomically itself)."""
+    from fiches.index import HASH_CACHE
+
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and (p.name.endswith(".part") or (p.name.startswith(".") and p.name != HASH_CACHE))
+    )
 
 
 def _lines(text: str) -> list[str]:
