@@ -6,7 +6,6 @@ the folder as it is, whether this run built one factsheet or all of them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from fiches import formatting, render
 from fiches.atomic import atomic_path
+from fiches.fetch import sha256_file
 
 LEVELS = {"france": ("france", 0), "region": ("regions", 1), "departement": ("departements", 2)}
 LEVEL_NAMES = {"france": "France", "region": "Région", "departement": "Département"}
@@ -90,14 +90,6 @@ def write_index(year_dir: Path, year: int, build_date: str) -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def published_files(year_dir: Path) -> list[Path]:
     """Files a user receives: everything but temporary files, internal folders and the manifest itself."""
     files = []
@@ -128,7 +120,7 @@ def write_manifest(year_dir: Path, year: int, provenance: dict) -> Path:
         name = path.relative_to(year_dir).as_posix()
         stat = path.stat()
         entry = known.get(name)
-        digest = entry[2] if isinstance(entry, list) and entry[:2] == [stat.st_size, stat.st_mtime_ns] else _sha256(path)
+        digest = entry[2] if isinstance(entry, list) and entry[:2] == [stat.st_size, stat.st_mtime_ns] else sha256_file(path)
         seen[name] = [stat.st_size, stat.st_mtime_ns, digest]
         files.append({"path": name, "size": stat.st_size, "sha256": digest})
     document = {"year": year, "provenance": provenance, "files": files}

@@ -255,7 +255,6 @@ class TradeYear:
             .sum()
             .reset_index()
         )
-        self._previous_totals = _totals(previous.table) if previous is not None else None
         self.previous_year = previous.year if previous is not None else None
         self._previous = TradeYear(previous) if previous is not None else None
         self._history = {year: _totals(rows) for year, rows in sorted((history or {}).items())}
@@ -363,9 +362,9 @@ class TradeYear:
         return tuple(sorted(partners, key=lambda p: (-(p.exports + p.imports), p.code)))
 
     def change(self, territory: Territory, flow: str) -> Change | None:
-        if self._previous_totals is None:
+        if self._previous is None:
             return None
-        previous = self._previous_totals.get((territory.level, territory.code, flow))
+        previous = self._previous.totals.get((territory.level, territory.code, flow))
         if previous is None:
             return None
         delta = self.total(territory, flow) - previous

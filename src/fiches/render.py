@@ -372,17 +372,18 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
     # zip stream half-way (which leaves generators that complain when garbage-collected).
     buffer = io.BytesIO()
     workbook.save(buffer)
+    _write_synced(path, buffer.getvalue())
+
+
+def _write_synced(path: Path, data: bytes) -> None:
     with path.open("wb") as handle:
-        handle.write(buffer.getvalue())
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
 
 
 def write_pdf(path: Path, data: bytes) -> None:
     try:
-        with path.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_synced(path, data)
     except OSError as exc:
         raise RenderError(f"écriture impossible du PDF : {os_error_text(exc)}") from None
