@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
@@ -22,7 +23,7 @@ from openpyxl.styles import Font
 
 from fiches import formatting
 from fiches.atomic import atomic_path, os_error_text
-from fiches.charts import balance, history, sankey, treemap
+from fiches.charts import balance, history, overlay, sankey, treemap
 from fiches.charts.export import PlotlyExporter, matplotlib_svg
 from fiches.config import TEMPLATES_DIR
 from fiches.errors import RenderError
@@ -74,13 +75,25 @@ def environment() -> jinja2.Environment:
 
 @dataclass(frozen=True)
 class Chart:
+    """A chart's SVG without its labels, and the labels as page text set over it (charts.overlay)."""
+
     name: str
     svg: str
     alt: str
+    labels_html: str = ""
+
+    @classmethod
+    def drawn(cls, name: str, svg: str, alt: str) -> Chart:
+        lifted = overlay.lift(svg)
+        return cls(name, lifted.svg, alt, overlay.html(lifted))
 
     @property
     def src(self) -> str:
         return f"charts/{self.name}.svg"
+
+    @property
+    def labels(self) -> Markup:
+        return Markup(self.labels_html)  # built from escaped text by overlay.html
 
 
 def shared_key(comparison: Comparison, kind: str) -> str:
@@ -92,7 +105,7 @@ def comparison_charts(comparison: Comparison, exporter: PlotlyExporter) -> dict[
     """The two Sankeys of a région or of France, drawn once per run and shared by its factsheets."""
     suffix = "france" if comparison.territory.level == "france" else "region"
     return {
-        shared_key(comparison, kind): Chart(
+        shared_key(comparison, kind): Chart.drawn(
             f"{kind}_{suffix}",
             exporter.svg(sankey.build(getattr(comparison, kind)), sankey.WIDTH, sankey.HEIGHT),
             sankey.alt_text(getattr(comparison, kind)),
@@ -106,12 +119,12 @@ def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart]
     shared = {} if shared is None else shared
     with balance.style():
         result = {
-            "balance": Chart("balance", matplotlib_svg(balance.build(fs.partners)), balance.alt_text(fs.partners, fs.territory.name)),
+            "balance": Chart.drawn("balance", matplotlib_svg(balance.build(fs.partners)), balance.alt_text(fs.partners, fs.territory.name)),
         }
     if fs.history:
         with balance.style():
-            result["history"] = Chart("history", matplotlib_svg(history.build(fs.history)), history.alt_text(fs.history, fs.territory.name))
-    result["treemap"] = Chart(
+            result["history"] = Chart.drawn("history", matplotlib_svg(history.build(fs.history)), history.alt_text(fs.history, fs.territory.name))
+    result["treemap"] = Chart.drawn(
         "treemap",
         exporter.svg(treemap.build(fs.imports.activities, fs.exports.activities), treemap.WIDTH, treemap.HEIGHT),
         treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory.name),
@@ -119,7 +132,7 @@ def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart]
     for kind in ("exports", "imports"):
         model = getattr(fs, kind).sankey
         figure = sankey.build(model, sankey.MAIN_HEIGHT)
-        result[kind] = Chart(kind, exporter.svg(figure, sankey.WIDTH, sankey.MAIN_HEIGHT), sankey.alt_text(model))
+        result[kind] = Chart.drawn(kind, exporter.svg(figure, sankey.WIDTH, sankey.MAIN_HEIGHT), sankey.alt_text(model))
     for comparison in filter(None, (fs.region, fs.france if fs.territory.level != "france" else None)):
         if shared_key(comparison, "exports") not in shared:
             shared.update(comparison_charts(comparison, exporter))
