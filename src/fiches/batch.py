@@ -174,6 +174,12 @@ class Builder:
         files = [str(base.with_suffix(s)) for s in (".pdf", ".json", ".xlsx", ".html")]
         return Outcome(territory.key, "built", time.perf_counter() - started, files=files)
 
+    def shared_for(self, territory: Territory) -> Shared:
+        comparison = self.comparisons.get(territory)
+        charts = render.comparison_charts(comparison, self.exporter)
+        self.shared_charts.update(charts)
+        return Shared((comparison,), charts)
+
     def close(self) -> None:
         self.exporter.close()
 
@@ -197,13 +203,18 @@ class Shared:
 
 
 def shared_work(trade: TradeYear, territories: list[Territory], exporter: PlotlyExporter) -> Shared:
+    """Every région's and France's figures and Sankeys, drawn in this process."""
     comparisons = Comparisons(trade)
-    wanted = [FRANCE] + sorted({t.region for t in territories if t.region}, key=lambda r: r.code)
-    computed = tuple(comparisons.get(t) for t in wanted)
+    computed = tuple(comparisons.get(t) for t in shared_territories(territories))
     charts: dict[str, render.Chart] = {}
     for comparison in computed:
         charts.update(render.comparison_charts(comparison, exporter))
     return Shared(computed, charts)
+
+
+def shared_territories(territories: list[Territory]) -> list[Territory]:
+    """France and the régions of `territories`: what their factsheets compare themselves with."""
+    return [FRANCE] + sorted({t.region for t in territories if t.region}, key=lambda r: r.code)
 
 
 # -- worker processes -------------------------------------------------------------------------
@@ -220,6 +231,12 @@ def _worker_init(job: Job) -> None:
     import atexit
 
     atexit.register(_WORKER.close)
+
+
+def _worker_shared(territory: Territory) -> Shared:
+    """One région's or France's figures and Sankeys, for the factsheets compared with it."""
+    assert _WORKER is not None
+    return _WORKER.shared_for(territory)
 
 
 def _worker_build(territory: Territory, shared: Shared) -> Outcome:
@@ -266,47 +283,106 @@ def build(
             done(Outcome(territory.key, "skipped", files=[str(base.with_suffix(".pdf"))]))
             continue
         todo.append(territory)
+    jobs = max(1, min(jobs, len(todo)))
+    if todo and jobs > 1:
+        _start_pool_server()  # its imports run while this process writes the pages' shared files
     if todo:
         try:  # plotly.js and the pages' shared files, once per run, beside the pages
             href = interactive.write_plotly_js(year_dir(out_dir, job.year))
         except OSError as exc:
             raise RenderError(f"écriture impossible des ressources des pages interactives : {os_error_text(exc)}") from None
         job = dataclasses.replace(job, plotly_js_href=href)
-        exporter = PlotlyExporter()
-        exporter.start(wait=False)  # Chromium starts while the figures are computed
-        jobs = max(1, min(jobs, len(todo)))
         if jobs == 1:
-            builder = Builder(job, selected, exporter)
+            builder = Builder(job, selected)
             try:
                 for territory in todo:
                     done(builder.build(territory))
             finally:
                 builder.close()
         else:
-            _build_in_workers(job, selected, todo, jobs, exporter, done)
+            _build_in_workers(job, todo, jobs, done)
     order = {t.key: i for i, t in enumerate(territories)}
     outcomes.sort(key=lambda o: order.get(o.code, 0))
     write_front_matter(out_dir, selected.current, job.build_date)
     return Report(job.year, selected.source, outcomes, time.perf_counter() - started, selected.warning)
 
 
-def _build_in_workers(job: Job, selected, todo: list[Territory], jobs: int, exporter: PlotlyExporter, done) -> None:
-    context = multiprocessing.get_context("spawn")
+#: Imported once by the fork server, then shared by every worker forked from it.
+WORKER_MODULES = ["fiches.batch", "fiches.render", "fiches.interactive", "weasyprint", "weasyprint.text.fonts"]
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a fork server that has imported their modules once.
+
+    The server is a fresh process (not a fork of this one, which may run threads: the progress
+    display, the browser's event loop), so the workers start clean; forking them from it instead
+    of spawning each one saves every worker its two seconds of imports.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(WORKER_MODULES)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _start_pool_server() -> None:
+    if _pool_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _build_in_workers(job: Job, todo: list[Territory], jobs: int, done) -> None:
+    """Région and France work first, spread over the workers; each factsheet as soon as its région's is ready.
+
+    The parent draws nothing itself (no browser of its own): the first tasks compute France's and
+    each région's figures and Sankeys, once per run; their results travel with the tasks of the
+    factsheets that show them. Should one fail, its factsheets draw what they need themselves.
+    """
+    context = _pool_context()
     with futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(job,)) as pool:
-        # The workers start (imports, data, their own browser) while this process draws the shared charts.
-        for _ in range(jobs):
-            pool.submit(int)
-        try:
-            shared = shared_work(TradeYear(selected.current, selected.previous), todo, exporter)
-        finally:
-            exporter.close()
-        pending = {pool.submit(_worker_build, t, shared.subset(t)): t for t in todo}
-        for future in futures.as_completed(pending):
-            try:
-                outcome = future.result()
-            except Exception as exc:  # a worker died (killed, out of memory...)
-                outcome = Outcome(pending[future].key, "failed", reason=f"processus interrompu : {exc}")
-            done(outcome)
+        shared_tasks = {pool.submit(_worker_shared, t): t for t in shared_territories(todo)}
+        ready: dict[str, Shared] = {}  # by territory code
+        failed: set[str] = set()
+        waiting = list(todo)
+        builds: dict[futures.Future, Territory] = {}
+
+        def submit_ready() -> None:
+            nonlocal waiting
+            still = []
+            for territory in waiting:
+                wanted = [FRANCE.code] + ([territory.region.code] if territory.region else [])
+                if all(code in ready or code in failed for code in wanted):
+                    parts = [ready[code] for code in wanted if code in ready]
+                    shared = Shared(
+                        tuple(c for part in parts for c in part.comparisons),
+                        {k: v for part in parts for k, v in part.charts.items()},
+                    )
+                    builds[pool.submit(_worker_build, territory, shared)] = territory
+                else:
+                    still.append(territory)
+            waiting = still
+
+        pending: set[futures.Future] = set(shared_tasks)
+        while pending:
+            finished, pending = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+            for future in finished:
+                if future in shared_tasks:
+                    territory = shared_tasks[future]
+                    try:
+                        ready[territory.code] = future.result()
+                    except Exception as exc:  # its factsheets will draw it themselves
+                        log.warning("figures de %s non partagées : %s", territory.name, exc)
+                        failed.add(territory.code)
+                    before = set(builds)
+                    submit_ready()
+                    pending |= set(builds) - before
+                    continue
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # a worker died (killed, out of memory...)
+                    outcome = Outcome(builds[future].key, "failed", reason=f"processus interrompu : {exc}")
+                done(outcome)
 
 
 def write_front_matter(out_dir: Path, data: YearData, build_date: str) -> None:

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -32,7 +31,7 @@ def _register_fonts() -> None:
 def style() -> Iterator[None]:
     """Fixed rcParams for every matplotlib chart, restored afterwards."""
     _register_fonts()
-    with plt.rc_context(
+    with matplotlib.rc_context(
         {
             "font.family": FONT_FAMILY,
             "font.size": 9,
