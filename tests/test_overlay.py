@@ -158,3 +158,38 @@ def test_the_balance_chart_loses_every_label_to_the_page():
     lifted = overlay.lift(svg)
     assert ">Allemagne<" not in lifted.svg and "Allemagne" in {label.text for label in lifted.labels}
     assert not re.search(r"<(\w+:)?text\b", lifted.svg)
+
+
+@pytest.mark.slow
+def test_sankey_labels_set_by_fiches_sit_where_plotly_puts_them(sample_settings, tmp_path):
+    """The PDF's Sankeys leave their labels out of the figure; fiches places them. Same place as
+    the plotly annotations they replace, to within plotly's own rounding to whole pixels."""
+    from fiches import render
+    from fiches.charts import sankey
+    from fiches.charts.export import PlotlyExporter
+    from fiches.datasource import select
+    from fiches.geography import departement
+    from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
+
+    selected = select(sample_settings, "sample", None)
+    trade = TradeYear(selected.current, selected.previous)
+    fs = factsheet(trade, departement("12"), provenance(trade, "t", "2026-01-01T00:00:00+00:00"), Comparisons(trade))
+    model, height = fs.exports.sankey, sankey.MAIN_HEIGHT
+    with PlotlyExporter() as exporter:
+        by_plotly = render.Chart.drawn("a", exporter.svg(sankey.build(model, height), sankey.WIDTH, height), "g")
+        by_fiches = render.sankey_chart("a", model, height, exporter)
+    assert "<text" not in by_fiches.svg and by_fiches.labels_html.count('class="cl') == len(model.left) + len(model.right)
+
+    def lines(chart) -> list[tuple[float, float, float, float]]:
+        page = _page(f'<div class="chart-canvas"><img src="{chart.src}" alt="g">{chart.labels}</div>')
+        path = tmp_path / "l.pdf"
+        path.write_bytes(render.pdf_bytes(page, "t", {"a": chart}))
+        layout = subprocess.run(["pdftotext", "-bbox-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        return [tuple(map(float, m)) for m in re.findall(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">', layout)]
+
+    plotly_lines, fiches_lines = lines(by_plotly), lines(by_fiches)
+    assert len(plotly_lines) == len(fiches_lines) >= len(model.left) + len(model.right)
+    for mine, theirs in zip(fiches_lines, plotly_lines):
+        assert mine == pytest.approx(theirs, abs=1.0)  # points; plotly rounds to whole pixels (0.68 pt)
+    offsets = [mine[1] - theirs[1] for mine, theirs in zip(fiches_lines, plotly_lines)]
+    assert abs(sum(offsets) / len(offsets)) < 0.4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -83,9 +84,10 @@ class Chart:
     labels_html: str = ""
 
     @classmethod
-    def drawn(cls, name: str, svg: str, alt: str) -> Chart:
+    def drawn(cls, name: str, svg: str, alt: str, labels: tuple[overlay.Label, ...] = ()) -> Chart:
+        """From a chart's SVG: its labels lifted out, plus `labels` placed by fiches itself."""
         lifted = overlay.lift(svg)
-        return cls(name, lifted.svg, alt, overlay.html(lifted))
+        return cls(name, lifted.svg, alt, overlay.html(dataclasses.replace(lifted, labels=lifted.labels + labels)))
 
     @property
     def src(self) -> str:
@@ -105,13 +107,15 @@ def comparison_charts(comparison: Comparison, exporter: PlotlyExporter) -> dict[
     """The two Sankeys of a région or of France, drawn once per run and shared by its factsheets."""
     suffix = "france" if comparison.territory.level == "france" else "region"
     return {
-        shared_key(comparison, kind): Chart.drawn(
-            f"{kind}_{suffix}",
-            exporter.svg(sankey.build(getattr(comparison, kind)), sankey.WIDTH, sankey.HEIGHT),
-            sankey.alt_text(getattr(comparison, kind)),
-        )
+        shared_key(comparison, kind): sankey_chart(f"{kind}_{suffix}", getattr(comparison, kind), sankey.HEIGHT, exporter)
         for kind in ("exports", "imports")
     }
+
+
+def sankey_chart(name: str, model: SankeyModel, height: int, exporter: PlotlyExporter) -> Chart:
+    """The browser draws the bands; fiches sets the node labels (sankey.labels) as page text."""
+    svg = exporter.svg(sankey.build(model, height, annotations=False), sankey.WIDTH, height)
+    return Chart.drawn(name, svg, sankey.alt_text(model), sankey.labels(model, height))
 
 
 def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart] | None = None) -> dict[str, Chart]:
@@ -130,9 +134,7 @@ def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart]
         treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory.name),
     )
     for kind in ("exports", "imports"):
-        model = getattr(fs, kind).sankey
-        figure = sankey.build(model, sankey.MAIN_HEIGHT)
-        result[kind] = Chart.drawn(kind, exporter.svg(figure, sankey.WIDTH, sankey.MAIN_HEIGHT), sankey.alt_text(model))
+        result[kind] = sankey_chart(kind, getattr(fs, kind).sankey, sankey.MAIN_HEIGHT, exporter)
     for comparison in filter(None, (fs.region, fs.france if fs.territory.level != "france" else None)):
         if shared_key(comparison, "exports") not in shared:
             shared.update(comparison_charts(comparison, exporter))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fiches.charts import overlay
+from fiches.charts.overlay import Label
 from fiches.charts import (
     COUNTRY_NODE, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, OTHER_GREY, OTHER_NODE, TEXT, TOP_RED, plotly_text,
 )
@@ -60,10 +62,49 @@ def label(node: Node) -> str:
     return f"{name} · {meur(node.value)}"
 
 
-def build(model: SankeyModel, height: int = HEIGHT, interactive: bool = False) -> dict:
+#: Offsets of a label from its band's edge, in paper fraction, and its size in px.
+LABEL_GAP = 0.008
+LABEL_SIZE = 10.5
+OTHER_TEXT = "#5f6368"
+
+
+def _label_spec(model: SankeyModel, height: int):
+    """(placed node, paper x, anchor) of every node label: products and countries in the margins."""
+    scale = scale_for(model, height)
+    left, right = _layout(model.left, scale, height), _layout(model.right, scale, height)
+    return [(p, DOMAIN[0] - LABEL_GAP, "right") for p in left] + [(p, DOMAIN[1] + LABEL_GAP, "left") for p in right]
+
+
+def labels(model: SankeyModel, height: int = HEIGHT) -> tuple[Label, ...]:
+    """The node labels of the PDF's Sankey, placed by fiches rather than drawn by the browser.
+
+    Each sits where plotly puts an annotation anchored at the same point: centred on its node,
+    its em box (ascent + descent) split evenly above and below, 2 px (the annotation's border
+    and padding) from its anchor.
+    """
+    plot_width, plot_height = WIDTH - 2 * MARGIN, height - 2 * MARGIN
+    centre_to_baseline = (overlay.ascent() - 0.5) * LABEL_SIZE
+    result = []
+    for placed, x, anchor in _label_spec(model, height):
+        edge = MARGIN + x * plot_width + (-2 if anchor == "right" else 2)
+        result.append(overlay.Label(
+            x=edge,
+            y=MARGIN + placed.centre * plot_height + centre_to_baseline,
+            size=LABEL_SIZE,
+            anchor="end" if anchor == "right" else "start",
+            colour=OTHER_TEXT if placed.node.is_other else TEXT,
+            bold=False,
+            italic=False,
+            lines=((overlay.Run(label(placed.node), False),),),
+        ))
+    return tuple(result)
+
+
+def build(model: SankeyModel, height: int = HEIGHT, interactive: bool = False, annotations: bool = True) -> dict:
     """The plotly figure as a plain dict (validated by the tests, not on every build).
 
     `interactive` adds what the web page shows on hover; the PDF's figure is the same without it.
+    The PDF leaves out the annotations (`annotations=False`) and sets `labels()` as page text.
     """
     scale = scale_for(model, height)
     left, right = _layout(model.left, scale, height), _layout(model.right, scale, height)
@@ -95,19 +136,19 @@ def build(model: SankeyModel, height: int = HEIGHT, interactive: bool = False) -
     )
     if interactive:
         _add_hover(trace, model)
-    annotations = []
-    for placed, x, anchor in [(p, DOMAIN[0], "right") for p in left] + [(p, DOMAIN[1], "left") for p in right]:
-        annotations.append(
+    notes = []
+    for placed, x, anchor in _label_spec(model, height) if annotations else ():
+        notes.append(
             {
                 "text": plotly_text(label(placed.node)),
-                "x": x + (-0.008 if anchor == "right" else 0.008),
+                "x": x,
                 "y": 1 - placed.centre,
                 "xref": "paper",
                 "yref": "paper",
                 "xanchor": anchor,
                 "yanchor": "middle",
                 "showarrow": False,
-                "font": {"size": 10.5, "color": TEXT if not placed.node.is_other else "#5f6368"},
+                "font": {"size": LABEL_SIZE, "color": OTHER_TEXT if placed.node.is_other else TEXT},
             }
         )
     layout = dict(
@@ -116,7 +157,7 @@ def build(model: SankeyModel, height: int = HEIGHT, interactive: bool = False) -
         margin={"l": MARGIN, "r": MARGIN, "t": MARGIN, "b": MARGIN},
         font={"family": FONT_FAMILY, "color": TEXT},
         paper_bgcolor="white",
-        annotations=annotations,
+        annotations=notes,
     )
     return {"data": [trace], "layout": layout}
 

@@ -10,7 +10,11 @@ so the raw export costs about twice the drawing time of what is actually seen.
 - elements that cannot paint anything (transparent fill and stroke, zero-size or hidden text);
 - groups and definitions left empty;
 - CSS declarations turned into SVG presentation attributes, dropping screen-only properties
-  (cursor, pointer events, text shadows…) and values equal to the SVG defaults.
+  (cursor, pointer events, text shadows…) and values equal to the SVG defaults;
+- opaque ``rgb()`` colours written as ``#rrggbb`` (one token for WeasyPrint's CSS parser instead
+  of a function of five), and the colour of zero-width strokes dropped;
+- groups that only carry a transform for a single child, or nothing at all, dissolved into
+  their children (each group costs WeasyPrint a saved and restored graphic state).
 """
 
 from __future__ import annotations
@@ -105,10 +109,53 @@ def _rewrite(element: ET.Element, inherited: dict[str, str], geometry: bool = Fa
     return True
 
 
+_RGB = re.compile(r"rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)$")
+PAINTS = ("fill", "stroke", "stop-color", "color")
+
+
+def _simplify(element: ET.Element) -> None:
+    """Hex colours, and no colour for zero-width strokes, in place, for the whole tree."""
+    for node in element.iter():
+        for name in PAINTS:
+            value = node.get(name)
+            if value and (match := _RGB.match(value.strip())) and all(int(c) <= 255 for c in match.groups()):
+                node.set(name, "#" + "".join(f"{int(c):02x}" for c in match.groups()))
+        if _is_zero(node.get("stroke-width")) and _local(node.tag) in SHAPES:
+            node.attrib.pop("stroke", None)  # never painted, so never parsed (the zero width stays)
+
+
+def _dissolve(parent: ET.Element) -> None:
+    """Replace attribute-less groups by their children, and single-child transform-only groups by
+    the child carrying the transform. Children first, so that nested wrappers all go."""
+    for child in list(parent):
+        _dissolve(child)
+    index = 0
+    while index < len(parent):
+        child = parent[index]
+        if _local(child.tag) == "g" and not (child.text or "").strip():
+            keys = set(child.attrib)
+            if not keys:
+                parent.remove(child)
+                for offset, grandchild in enumerate(list(child)):
+                    parent.insert(index + offset, grandchild)
+                continue
+            if keys == {"transform"} and len(child) == 1 and _local(child[0].tag) in SHAPES | {"g"}:
+                only = child[0]
+                own = only.get("transform")
+                only.set("transform", child.get("transform") + (f" {own}" if own else ""))
+                only.tail = child.tail
+                parent.remove(child)
+                parent.insert(index, only)
+                continue
+        index += 1
+
+
 def slim(svg: str) -> str:
     """The same drawing in fewer, cheaper nodes."""
     root = ET.fromstring(svg)
     _rewrite(root, {})
+    _simplify(root)
+    _dissolve(root)
     for name in ("style", "class"):
         root.attrib.pop(name, None)
     return ET.tostring(root, encoding="unicode")
