@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from fiches import __version__, batch, ingest
+from fiches import __version__, pool
 from fiches.config import PROJECT_ROOT, Settings, default_data_dir
 from fiches.datasource import SOURCES
 from fiches.errors import FichesError, RenderError, UsageError
@@ -74,6 +74,8 @@ def fetch(
     """Télécharge, vérifie et met en cache les archives régionales des douanes pour une année."""
     settings = _settings(data_dir)
     try:
+        from fiches import ingest
+
         result = ingest.fetch(settings, year=year, urls=url or [], files=from_file or [], strict=strict)
     except FichesError as exc:
         _fail(exc)
@@ -105,6 +107,10 @@ def build(
     force: Annotated[bool, typer.Option("--force", help="Reconstruit même ce qui est à jour.")] = False,
 ) -> None:
     """Construit les fiches PDF (et leurs fichiers JSON et XLSX) des départements, régions et de la France demandés."""
+    if jobs != 1 and (all_ or regions or france or len(codes or []) > 1):
+        pool.start_server()  # the workers' imports start now, on another core
+    from fiches import batch
+
     try:
         if source not in SOURCES:
             raise UsageError(f"source inconnue {source!r} : attendu {', '.join(SOURCES)}")
@@ -138,6 +144,8 @@ def build(
 
 
 def _run_build(settings, territories, year, source, out, keep_html, force, jobs) -> batch.Report:
+    from fiches import batch
+
     total = len(territories)
     if not console.is_terminal or total == 1:
         def plain(outcome: batch.Outcome) -> None:
