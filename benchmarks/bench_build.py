@@ -2,12 +2,13 @@
 
 Each round, in this order and on the same machine:
   1. build:  `fiches build --all --force --keep-html --jobs N` in a fresh process, timed from launch
-             to exit, with the peak memory of its whole process tree (workers and browsers
-             included: the sum of their proportional set sizes, sampled every 100 ms);
+             to exit;
   2. floor:  WeasyPrint alone renders the kept final HTML files (`<out>/<year>/_html/*/index.html`)
              with the same PDF options, in N fresh processes, timed the same way;
   3. again:  the same build command without --force: everything is up to date and skipped.
-Then one département from a cold process (`fiches build 12 --force`), --repeat times.
+Then one more build, untimed, for the peak memory of its whole process tree (workers and browsers
+included: the sum of their proportional set sizes, sampled every 100 ms), and one département from
+a cold process (`fiches build 12 --force`), --repeat times.
 
 Prints medians over --rounds, and the ratio build / floor of each round and of the medians.
 Goals on a 2-core machine: all départements <= 60 s and <= 1.3 x the floor, one département
@@ -39,12 +40,19 @@ def _memory(process: psutil.Process) -> int:
         return process.memory_info().rss
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak memory (MB, sum of PSS) of a command and all its descendants."""
+def timed(command: list[str], env: dict[str, str], memory: bool = False) -> tuple[float, float]:
+    """Wall seconds and, with `memory`, peak memory (MB, sum of PSS) of a command and all its descendants.
+
+    Sampling is not free: reading the proportional set size of the 25 processes of a build (workers
+    and their browsers) costs about 60 ms of CPU per sample, a third of a core at 10 samples a second.
+    Times are therefore measured without it, and memory in a run of its own.
+    """
     started = time.perf_counter()
     process = psutil.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0.0
     stop = threading.Event()
+    if not memory:
+        stop.set()
 
     def sample() -> None:
         nonlocal peak
@@ -94,18 +102,21 @@ def main() -> None:
         out = Path(tmp) / "out"
         command = [*fiches, "build", "--all", "--source", "sample", "--out", str(out), "--jobs", str(args.jobs)]
         for round_ in range(1, args.rounds + 1):
-            build, peak = timed([*command, "--force", "--keep-html"], env)
+            build, _ = timed([*command, "--force", "--keep-html"], env)
             pages = sorted(str(p) for p in out.glob("*/_html/*/index.html"))
             floor, _ = timed([sys.executable, str(FLOOR), str(args.jobs), *pages], env)
             again, _ = timed(command, env)
             pdfs = len(list(out.glob("*/departements/*.pdf")))
-            builds.append(build), floors.append(floor), agains.append(again), peaks.append(peak), ratios.append(build / floor)
+            builds.append(build), floors.append(floor), agains.append(again), ratios.append(build / floor)
             print(
-                f"round {round_}: build {build:6.1f} s ({pdfs} PDFs, peak {peak:5.0f} MB)   "
+                f"round {round_}: build {build:6.1f} s ({pdfs} PDFs)   "
                 f"WeasyPrint alone {floor:6.1f} s ({len(pages)} pages)   ratio {build / floor:4.2f}   "
                 f"second run {again:4.1f} s",
                 flush=True,
             )
+        _, peak = timed([*command, "--force"], env, memory=True)
+        peaks.append(peak)
+        print(f"memory run: peak {peak:5.0f} MB", flush=True)
         singles = []
         for _ in range(args.repeat):
             seconds, _ = timed([*fiches, "build", "12", "--source", "sample", "--force", "--out", str(Path(tmp) / "one")], env)
