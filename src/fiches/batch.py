@@ -212,22 +212,9 @@ class Shared:
     comparisons: tuple[Comparison, ...]
     charts: dict[str, render.Chart]
 
-    def subset(self, territory: Territory) -> Shared:
-        """What one factsheet needs: its région's and France's."""
-        wanted = {FRANCE.code} | ({territory.region.code} if territory.region else set())
-        keep = tuple(c for c in self.comparisons if c.territory.code in wanted)
-        keys = {render.shared_key(c, kind) for c in keep for kind in ("exports", "imports")}
-        return Shared(keep, {k: v for k, v in self.charts.items() if k in keys})
-
-
-def shared_work(trade: TradeYear, territories: list[Territory], exporter: PlotlyExporter) -> Shared:
-    """Every région's and France's figures and Sankeys, drawn in this process."""
-    comparisons = Comparisons(trade)
-    computed = tuple(comparisons.get(t) for t in shared_territories(territories))
-    charts: dict[str, render.Chart] = {}
-    for comparison in computed:
-        charts.update(render.comparison_charts(comparison, exporter))
-    return Shared(computed, charts)
+    @staticmethod
+    def joined(parts: list[Shared]) -> Shared:
+        return Shared(tuple(c for part in parts for c in part.comparisons), {k: v for part in parts for k, v in part.charts.items()})
 
 
 def shared_territories(territories: list[Territory]) -> list[Territory]:
@@ -335,26 +322,24 @@ def _build_in_workers(job: Job, todo: list[Territory], jobs: int, done) -> None:
     context = pool.context()
     with futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(job,)) as executor:
         shared_tasks = {executor.submit(_worker_shared, t): t for t in shared_territories(todo)}
-        ready: dict[str, Shared] = {}  # by territory code
-        failed: set[str] = set()
+        ready: dict[str, Shared] = {}  # by territory code; a failed one maps to nothing to share
         waiting = list(todo)
         builds: dict[futures.Future, Territory] = {}
 
-        def submit_ready() -> None:
+        def submit_ready() -> set[futures.Future]:
+            """Submit the factsheets whose France and région work is done (or failed)."""
             nonlocal waiting
-            still = []
+            submitted, still = set(), []
             for territory in waiting:
                 wanted = [FRANCE.code] + ([territory.region.code] if territory.region else [])
-                if all(code in ready or code in failed for code in wanted):
-                    parts = [ready[code] for code in wanted if code in ready]
-                    shared = Shared(
-                        tuple(c for part in parts for c in part.comparisons),
-                        {k: v for part in parts for k, v in part.charts.items()},
-                    )
-                    builds[executor.submit(_worker_build, territory, shared)] = territory
+                if all(code in ready for code in wanted):
+                    future = executor.submit(_worker_build, territory, Shared.joined([ready[code] for code in wanted]))
+                    builds[future] = territory
+                    submitted.add(future)
                 else:
                     still.append(territory)
             waiting = still
+            return submitted
 
         pending: set[futures.Future] = set(shared_tasks)
         while pending:
@@ -366,10 +351,8 @@ def _build_in_workers(job: Job, todo: list[Territory], jobs: int, done) -> None:
                         ready[territory.code] = future.result()
                     except Exception as exc:  # its factsheets will draw it themselves
                         log.warning("figures de %s non partagées : %s", territory.name, exc)
-                        failed.add(territory.code)
-                    before = set(builds)
-                    submit_ready()
-                    pending |= set(builds) - before
+                        ready[territory.code] = Shared((), {})
+                    pending |= submit_ready()
                     continue
                 try:
                     outcome = future.result()

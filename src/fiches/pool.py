@@ -13,7 +13,7 @@ import multiprocessing
 import multiprocessing.context
 
 #: Imported once by the fork server, then shared by every worker forked from it.
-WORKER_MODULES = ["fiches.batch", "fiches.render", "fiches.interactive", "weasyprint", "weasyprint.text.fonts"]
+WORKER_MODULES = ["fiches.batch", "weasyprint"]  # fiches.batch brings render, charts, pandas…
 
 
 def context() -> multiprocessing.context.BaseContext:

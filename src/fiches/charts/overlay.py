@@ -214,7 +214,8 @@ def _check(props: dict[str, str]) -> None:
         if props.get(name) not in (None, "none", "normal", "0", "0px"):
             raise Unliftable(f"{name} non pris en charge")
     for name in ("opacity", "fill-opacity"):
-        if name in props and float(_NUMBER.match(props[name]).group(0) if _NUMBER.match(props[name]) else "nan") < 1:
+        value = svgclean._number(props.get(name))
+        if value is not None and value < 1:
             raise Unliftable("texte translucide")
     for name in ("dominant-baseline", "alignment-baseline"):
         if props.get(name) not in _BASELINES:
@@ -231,6 +232,17 @@ def _collapse(text: str) -> str:
 
 
 # -- one text element -------------------------------------------------------------------------
+
+
+def _span_properties(span: ET.Element, inherited: dict[str, str], text: dict[str, str]) -> dict[str, str]:
+    """A tspan's properties; Unliftable unless it keeps its text's size, colour and style (weight may vary)."""
+    props = _properties(span, inherited)
+    _check(props)
+    if _font_size(props) != _font_size(text) or colour(props.get("fill")) != colour(text.get("fill")):
+        raise Unliftable("taille ou couleur variable dans un texte")
+    if props.get("font-style", "normal") != text.get("font-style", "normal"):
+        raise Unliftable("style variable dans un texte")
+    return props
 
 
 def _label_lines(text: ET.Element, props: dict[str, str], ctm: Matrix) -> list[Label]:
@@ -254,12 +266,7 @@ def _label_lines(text: ET.Element, props: dict[str, str], ctm: Matrix) -> list[L
     for child in text:
         if _local(child.tag) != "tspan":
             raise Unliftable(f"élément {child.tag!r} dans un texte")
-        child_props = _properties(child, props)
-        _check(child_props)
-        if _font_size(child_props) != size or colour(child_props.get("fill")) != fill:
-            raise Unliftable("taille ou couleur variable dans un texte")
-        if child_props.get("font-style", "normal") != props.get("font-style", "normal"):
-            raise Unliftable("style variable dans un texte")
+        child_props = _span_properties(child, props, props)
         positioned = any(child.get(name) is not None for name in ("x", "y", "dx", "dy"))
         if positioned:
             if child.get("x") is None and lines[-1][2]:
@@ -274,21 +281,12 @@ def _label_lines(text: ET.Element, props: dict[str, str], ctm: Matrix) -> list[L
         for grandchild in child:
             if _local(grandchild.tag) != "tspan" or any(grandchild.get(n) is not None for n in ("x", "y", "dx", "dy")):
                 raise Unliftable("texte imbriqué positionné")
-            grand_props = _properties(grandchild, child_props)
-            _check(grand_props)
-            if _font_size(grand_props) != size or colour(grand_props.get("fill")) != fill:
-                raise Unliftable("taille ou couleur variable dans un texte")
-            if grand_props.get("font-style", "normal") != props.get("font-style", "normal"):
-                raise Unliftable("style variable dans un texte")
+            grand_props = _span_properties(grandchild, child_props, props)
             if len(grandchild):
                 raise Unliftable("texte imbriqué trop profond")
             add(grandchild.text, _is_bold(grand_props.get("font-weight")))
             add(grandchild.tail, child_bold)
-        if positioned:
-            # A line tspan's tail continues on its line (plotly leaves none; keep it exact anyway).
-            add(child.tail, bold)
-        else:
-            add(child.tail, bold)
+        add(child.tail, bold)  # a tspan's tail continues the line it ends
     kept = [(line_x, line_y, tuple(runs)) for line_x, line_y, runs in ((x, y, _strip(r)) for x, y, r in lines) if runs]
     if not kept:
         return []
@@ -364,13 +362,11 @@ def lift(svg: str) -> Lifted:
                 except Unliftable:
                     continue
                 element.remove(child)
-            elif tag in ("g", "a", "svg"):
+            elif tag in ("g", "a"):  # a nested <svg> is a viewport of its own: its texts stay
                 try:
                     matrix = _multiply(ctm, parse_transform(child.get("transform")))
                 except Unliftable:
                     continue  # texts below stay in the SVG
-                if tag == "svg":
-                    continue  # nested viewport: its coordinates are its own
                 walk(child, matrix, props, clipped or bool(child.get("clip-path") or child.get("mask")))
 
     walk(root, parse_transform(root.get("transform")), _properties(root, {}), False)
