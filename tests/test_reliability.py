@@ -971,3 +971,23 @@ def test_a_rerun_removes_temporaries_left_by_a_killed_run(sample_settings, tmp_p
     report = batch.build(sample_settings, [departement("12")], year=None, source="sample", out_dir=tmp_path)
     assert report.count("built") == 1
     assert _parts(tmp_path) == []
+
+
+def test_browser_is_the_headless_shell_then_chromium_unless_configured(tmp_path, monkeypatch):
+    from fiches.charts.export import find_browser
+    from fiches.errors import RenderError
+
+    for name in ("chromium", "chromium-headless-shell"):
+        (tmp_path / name).write_text("#!/bin/sh\n")
+        (tmp_path / name).chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    assert find_browser() == str(tmp_path / "chromium-headless-shell")
+    (tmp_path / "chromium-headless-shell").unlink()
+    assert find_browser() == str(tmp_path / "chromium")
+    monkeypatch.setenv("BROWSER_PATH", "/opt/chrome/chrome")
+    assert find_browser() == "/opt/chrome/chrome"
+    monkeypatch.delenv("BROWSER_PATH")
+    (tmp_path / "chromium").unlink()
+    with pytest.raises(RenderError, match="chromium-headless-shell"):
+        find_browser()

