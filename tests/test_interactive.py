@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fiches import interactive
+from fiches import assets, interactive
 from fiches.charts import balance_plotly, sankey, treemap
 from fiches.douanes import Labels
 from fiches.geography import departement
@@ -137,7 +137,7 @@ def test_page_has_a_strict_content_security_policy(page):
 
 def test_shared_assets_load_nothing_external():
     for name in ("fiches-interactive.js", "fiches-interactive.css"):
-        text = interactive.SHARED_ASSETS[name].read_text(encoding="utf-8")
+        text = assets.SHARED_ASSETS[name].read_text(encoding="utf-8")
         assert "://" not in text and "@import" not in text
         assert "eval(" not in text and "innerHTML" not in text and "new Function" not in text
         assert set(re.findall(r"url\(\"?([^\")]*)", text)) <= {"fonts/Lato-Regular.ttf", "fonts/Lato-Bold.ttf"}
@@ -263,21 +263,21 @@ def test_balance_ticks_are_round_and_french(span, values, texts):
 
 
 def test_write_plotly_js_ships_assets_once(tmp_path):
-    href = interactive.write_plotly_js(tmp_path)
-    version = interactive.plotly_js_version()
+    href = assets.write_plotly_js(tmp_path)
+    version = assets.plotly_js_version()
     assert href == f"../assets/plotly-{version}.min.js"
     target = tmp_path / "assets" / f"plotly-{version}.min.js"
-    assert target.read_bytes() == interactive.PLOTLY_JS.read_bytes()
-    for name in interactive.SHARED_ASSETS:
+    assert target.read_bytes() == assets.PLOTLY_JS.read_bytes()
+    for name in assets.SHARED_ASSETS:
         assert (tmp_path / "assets" / name).is_file(), name
     stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "assets").rglob("*")}
-    assert interactive.write_plotly_js(tmp_path) == href
+    assert assets.write_plotly_js(tmp_path) == href
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "assets").rglob("*")} == stamps  # not copied again
     target.write_bytes(b"truncated")  # an interrupted copy by hand, or a corrupted file
-    (tmp_path / "assets" / "fiches-interactive.js").write_text("x" * interactive.SHARED_ASSETS["fiches-interactive.js"].stat().st_size)
-    interactive.write_plotly_js(tmp_path)
-    assert target.stat().st_size == interactive.PLOTLY_JS.stat().st_size
-    assert (tmp_path / "assets" / "fiches-interactive.js").read_bytes() == interactive.SHARED_ASSETS["fiches-interactive.js"].read_bytes()
+    (tmp_path / "assets" / "fiches-interactive.js").write_text("x" * assets.SHARED_ASSETS["fiches-interactive.js"].stat().st_size)
+    assets.write_plotly_js(tmp_path)
+    assert target.stat().st_size == assets.PLOTLY_JS.stat().st_size
+    assert (tmp_path / "assets" / "fiches-interactive.js").read_bytes() == assets.SHARED_ASSETS["fiches-interactive.js"].read_bytes()
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
 
 
@@ -304,7 +304,7 @@ def sample_page(sample_settings, tmp_path_factory) -> Path:
     trade = TradeYear(selected.current, selected.previous)
     fs = factsheet(trade, departement("12"), provenance(trade, "t", "2026-01-01T00:00:00+00:00"), Comparisons(trade))
     year_dir = tmp_path_factory.mktemp("interactive") / str(fs.year)
-    href = interactive.write_plotly_js(year_dir)
+    href = assets.write_plotly_js(year_dir)
     page = year_dir / "departements" / f"{fs.territory.slug}.html"
     page.parent.mkdir(parents=True)
     interactive.write_page(page, fs, href)

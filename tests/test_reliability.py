@@ -824,12 +824,12 @@ def _kill_browsers(pid: int) -> list[int]:
 
 
 def _builder(sample_settings: Settings, out: Path):
-    from fiches import batch, render
+    from fiches import batch, templating, worker
     from fiches.datasource import select
 
     selected = select(sample_settings, "sample", None)
-    job = batch.Job(str(sample_settings.data_dir), selected.source, selected.current.year, str(out), False, False, render.build_date())
-    return batch.Builder(job, selected)
+    job = batch.Job(str(sample_settings.data_dir), selected.source, selected.current.year, str(out), False, False, templating.build_date())
+    return worker.Builder(job, selected)
 
 
 @pytest.mark.slow

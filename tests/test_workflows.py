@@ -357,7 +357,7 @@ def test_stage_release_copies_the_pdfs_with_their_checksums(tmp_path):
 @pytest.fixture(scope="module")
 def real_sidecars(sample_settings) -> dict[str, dict]:
     """render.sidecar for one département from the sample, read as the sample and as customs data."""
-    from fiches import __version__, render
+    from fiches import __version__, render, templating
     from fiches.config import Settings
     from fiches.datasource import select
     from fiches.geography import departement
@@ -369,7 +369,7 @@ def real_sidecars(sample_settings) -> dict[str, dict]:
     for name, settings, source in (("sample", sample_settings, "sample"), ("douanes", as_customs, "douanes")):
         selected = select(settings, source, None)
         trade = TradeYear(selected.current, selected.previous)
-        fs = factsheet(trade, departement("12"), provenance(trade, __version__, render.build_date()), Comparisons(trade))
+        fs = factsheet(trade, departement("12"), provenance(trade, __version__, templating.build_date()), Comparisons(trade))
         documents[name] = json.loads(json.dumps(render.sidecar(fs, {})))
     return documents
 

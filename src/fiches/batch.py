@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import dataclasses
-import gc
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from fiches import __version__, index, interactive, pool, render
-from fiches.charts.export import PlotlyExporter
-from fiches.atomic import Transaction, os_error_text, remove_stale_parts
+from fiches import __version__, assets, index, pool, templating
+from fiches.atomic import os_error_text, remove_stale_parts
+from fiches.charts.chart import Chart
 from fiches.config import PACKAGE_DIR, TEMPLATES_DIR, Settings
-from fiches.datasource import Selected, select
-from fiches.errors import FichesError, RenderError
+from fiches.datasource import select
+from fiches.errors import RenderError
 from fiches.geography import FRANCE, REGIONS, Territory, factsheet_departements, region
-from fiches.indicators import Comparison, Comparisons, TradeYear, factsheet, provenance
+from fiches.indicators import Comparison, TradeYear, provenance
 from fiches.store import YearData
 
 log = logging.getLogger(__name__)
@@ -120,88 +118,6 @@ def _up_to_date(base: Path, key: str) -> bool:
         return False
 
 
-def _settle() -> None:
-    """Move everything alive now out of the garbage collector's sight.
-
-    A worker holds the year's figures, labels and comparisons: a quarter of a million objects
-    that live until it exits. Each full collection would scan them all again, and WeasyPrint
-    allocates enough to trigger many: frozen, they make rendering 10 to 20 % faster.
-    """
-    gc.collect()
-    gc.freeze()
-
-
-class Builder:
-    """One process's building context: data, comparisons and one Chromium, reused for every factsheet."""
-
-    def __init__(self, job: Job, selected: Selected, exporter: PlotlyExporter | None = None) -> None:
-        self.job = job
-        self.current, self.previous = selected.current, selected.previous
-        self.history_archives = selected.history_archives
-        self.trade = TradeYear(selected.current, selected.previous, selected.history)
-        self.comparisons = Comparisons(self.trade)
-        self.shared_charts: dict[str, render.Chart] = {}
-        self.exporter = exporter or PlotlyExporter()
-        self.exporter.start(wait=False)
-        # WeasyPrint's import (about 0.7 s) runs while Chromium starts in its own processes.
-        import weasyprint  # noqa: F401
-        self.env = render.environment()
-        self.provenance = provenance(self.trade, __version__, job.build_date)
-        self.built = 0
-        _settle()
-
-
-    def adopt(self, shared: Shared) -> None:
-        """Take the région and France figures and charts the parent process computed once for the run."""
-        for comparison in shared.comparisons:
-            self.comparisons.seed(comparison)
-        self.shared_charts.update(shared.charts)
-
-    def build(self, territory: Territory) -> Outcome:
-        started = time.perf_counter()
-        out_dir = Path(self.job.out_dir)
-        base = output_base(out_dir, self.current.year, territory)
-        key = build_key(self.current, self.previous, territory, self.job.source, self.history_archives)
-        if not self.job.force and _up_to_date(base, key):
-            return Outcome(territory.key, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
-        try:
-            fs = factsheet(self.trade, territory, self.provenance, self.comparisons)
-            charts = render.charts_for(fs, self.exporter, self.shared_charts)
-            document = render.html(fs, charts, self.env)
-            pdf = render.pdf_bytes(document, territory.slug, charts)
-            base.parent.mkdir(parents=True, exist_ok=True)
-            sidecar = render.sidecar(fs, charts)
-            sidecar["build_key"] = key
-            # All three or none: staged beside their targets, moved into place together, the JSON
-            # last since its build key marks the set as complete. A failure removes every temporary
-            # and leaves the previous set, if any, untouched.
-            with Transaction() as txn:
-                render.write_xlsx(txn.stage(base.with_suffix(".xlsx")), fs)
-                render.write_pdf(txn.stage(base.with_suffix(".pdf")), pdf)
-                interactive.write_page(txn.stage(base.with_suffix(".html")), fs, self.job.plotly_js_href)
-                render.write_json(txn.stage(base.with_suffix(".json")), sidecar)
-            if self.job.keep_html:
-                render.keep_html(year_dir(out_dir, self.current.year), territory.slug, document, charts)
-        except FichesError as exc:
-            return Outcome(territory.key, "failed", time.perf_counter() - started, str(exc))
-        except OSError as exc:
-            return Outcome(territory.key, "failed", time.perf_counter() - started, f"écriture impossible : {os_error_text(exc)}")
-        files = [str(base.with_suffix(s)) for s in (".pdf", ".json", ".xlsx", ".html")]
-        self.built += 1
-        if self.built == 1:
-            _settle()  # the caches the first factsheet filled (fonts, templates, stylesheets) join the data
-        return Outcome(territory.key, "built", time.perf_counter() - started, files=files)
-
-    def shared_for(self, territory: Territory) -> Shared:
-        comparison = self.comparisons.get(territory)
-        charts = render.comparison_charts(comparison, self.exporter)
-        self.shared_charts.update(charts)
-        return Shared((comparison,), charts)
-
-    def close(self) -> None:
-        self.exporter.close()
-
-
 # -- work shared by the whole run ---------------------------------------------------------------
 
 
@@ -210,7 +126,7 @@ class Shared:
     """Région and France comparisons with their Sankeys: computed once per run, sent to the workers."""
 
     comparisons: tuple[Comparison, ...]
-    charts: dict[str, render.Chart]
+    charts: dict[str, Chart]
 
     @staticmethod
     def joined(parts: list[Shared]) -> Shared:
@@ -222,36 +138,25 @@ def shared_territories(territories: list[Territory]) -> list[Territory]:
     return [FRANCE] + sorted({t.region for t in territories if t.region}, key=lambda r: r.code)
 
 
-# -- worker processes -------------------------------------------------------------------------
-
-_WORKER: Builder | None = None
+# -- tasks of the worker processes: fiches.worker, which they import and this process does not -----
 
 
 def _worker_init(job: Job) -> None:
-    global _WORKER
-    logging.basicConfig(level=logging.WARNING)
-    settings = Settings(data_dir=Path(job.data_dir))
-    selected = select(settings, job.source, job.year)
-    _WORKER = Builder(job, selected)
-    import atexit
+    from fiches import worker
 
-    atexit.register(_WORKER.close)
+    worker.init(job)
 
 
 def _worker_shared(territory: Territory) -> Shared:
-    """One région's or France's figures and Sankeys, for the factsheets compared with it."""
-    assert _WORKER is not None
-    return _WORKER.shared_for(territory)
+    from fiches import worker
+
+    return worker.shared_for(territory)
 
 
 def _worker_build(territory: Territory, shared: Shared) -> Outcome:
-    assert _WORKER is not None
-    try:
-        _WORKER.adopt(shared)
-        return _WORKER.build(territory)
-    except Exception as exc:  # a bug in one factsheet must not stop the others
-        log.exception("échec inattendu pour %s", territory.key)
-        return Outcome(territory.key, "failed", 0.0, f"erreur interne : {type(exc).__name__}: {exc}")
+    from fiches import worker
+
+    return worker.build(territory, shared)
 
 
 def build(
@@ -268,7 +173,7 @@ def build(
 ) -> Report:
     started = time.perf_counter()
     selected = select(settings, source, year)
-    job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, render.build_date())
+    job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, templating.build_date())
     data_codes = set(TradeYear.codes_in(selected.current))
     outcomes: list[Outcome] = []
     remove_stale_parts(year_dir(out_dir, job.year))  # temporaries of an interrupted run
@@ -293,12 +198,19 @@ def build(
         pool.start_server()  # its imports run while this process writes the pages' shared files
     if todo:
         try:  # plotly.js and the pages' shared files, once per run, beside the pages
-            href = interactive.write_plotly_js(year_dir(out_dir, job.year))
+            href = assets.write_plotly_js(year_dir(out_dir, job.year))
         except OSError as exc:
             raise RenderError(f"écriture impossible des ressources des pages interactives : {os_error_text(exc)}") from None
         job = dataclasses.replace(job, plotly_js_href=href)
         if jobs == 1:
-            builder = Builder(job, selected)
+            from fiches.charts.export import PlotlyExporter
+
+            # The browser starts first, on another core, while this process imports what draws.
+            exporter = PlotlyExporter()
+            exporter.start(wait=False)
+            from fiches.worker import Builder
+
+            builder = Builder(job, selected, exporter)
             try:
                 for territory in todo:
                     done(builder.build(territory))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,10 +13,12 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from fiches import __version__, pool
-from fiches.config import PROJECT_ROOT, Settings, default_data_dir
-from fiches.datasource import SOURCES
+from fiches.config import PROJECT_ROOT, SOURCES, Settings, default_data_dir
 from fiches.errors import FichesError, RenderError, UsageError
 from fiches.geography import FRANCE, departement
+
+if TYPE_CHECKING:
+    from fiches.batch import Report
 
 app = typer.Typer(
     add_completion=False,
@@ -143,7 +145,7 @@ def build(
         raise typer.Exit(RenderError.exit_code)
 
 
-def _run_build(settings, territories, year, source, out, keep_html, force, jobs) -> batch.Report:
+def _run_build(settings, territories, year, source, out, keep_html, force, jobs) -> Report:
     from fiches import batch
 
     total = len(territories)

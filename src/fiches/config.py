@@ -29,6 +29,9 @@ PROJECT_ROOT = _SOURCE_ROOT if (_SOURCE_ROOT / "pyproject.toml").is_file() else 
 
 USER_AGENT = f"fiches/{__version__} (+https://github.com/territoires-industrie/fiches)"
 
+#: Where a build takes its data: the cached customs archives, the embedded sample, or the first there is.
+SOURCES = ("auto", "douanes", "sample")
+
 GIB = 1 << 30
 MIB = 1 << 20
 

@@ -6,13 +6,12 @@ import logging
 from dataclasses import dataclass
 
 from fiches import ingest, sample
-from fiches.config import QUICK_NETWORK, Settings
+from fiches.config import QUICK_NETWORK, SOURCES, Settings
 from fiches.errors import DataError, FichesError, UsageError
 from fiches.store import YearData, available_years, read_meta, read_year, read_year_totals
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("auto", "douanes", "sample")
 #: Years shown in a factsheet's history chart, when more than two are cached.
 HISTORY_YEARS = 10
 

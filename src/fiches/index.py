@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fiches import formatting, render
+from fiches import formatting, templating
 from fiches.atomic import atomic_path
 from fiches.fetch import sha256_file
 
@@ -75,7 +75,7 @@ def entries(year_dir: Path) -> list[Entry]:
 
 def write_index(year_dir: Path, year: int, build_date: str) -> Path:
     rows = entries(year_dir)
-    env = render.environment()
+    env = templating.environment()
     page = env.get_template("index.html.j2").render(
         year=year,
         rows=rows,

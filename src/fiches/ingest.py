@@ -16,7 +16,7 @@ from fiches import __version__
 from fiches.archive import SafeArchive
 from fiches.atomic import Transaction, os_error_text, remove_stale_parts
 from fiches.config import PACKAGE_DIR, Network, Settings
-from fiches.douanes import BadRow, Labels, ParsedFile, annual_tables, data_member_kind, label_member_kind, parse_data_file, read_labels
+from fiches.douanes import BadRow, ParsedFile, annual_tables, data_member_kind, label_member_kind, parse_data_file, read_labels
 from fiches.errors import DataError, FetchError, UsageError
 from fiches.fetch import Download, download, sha256_file
 from fiches.store import labels_path, read_labels as read_cached_labels, read_meta, write_year, year_path

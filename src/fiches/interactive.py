@@ -1,7 +1,7 @@
 """The interactive companion of a factsheet: one HTML page with the same figures and plotly charts.
 
 The page loads nothing from the network. plotly.js, the page script, its stylesheet and the Lato
-font are shipped once per year folder, in `assets/` (`write_plotly_js`), and every page refers to
+font are shipped once per year folder, in `assets/` (`fiches.assets.write_plotly_js`), and every page refers to
 them by relative URL. The figures travel as JSON in a `<script type="application/json">` block,
 which the shared script draws: the page holds no inline script and its Content-Security-Policy
 allows scripts from its own origin only.
@@ -10,31 +10,17 @@ allows scripts from its own origin only.
 from __future__ import annotations
 
 import functools
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import plotly
 import plotly.io
 from markupsafe import Markup
 
 from fiches import formatting
-from fiches.atomic import atomic_path
 from fiches.charts import FONT_FAMILY, TEXT, balance, balance_plotly, sankey, treemap
-from fiches.config import TEMPLATES_DIR
 from fiches.indicators import Factsheet, SankeyModel
-from fiches.render import environment
+from fiches.templating import environment
 
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-ASSETS = "assets"
-#: Shared files of the interactive pages: name in assets/ -> source in the templates.
-SHARED_ASSETS = {
-    "fiches-interactive.js": TEMPLATES_DIR / "interactive" / "fiches-interactive.js",
-    "fiches-interactive.css": TEMPLATES_DIR / "interactive" / "fiches-interactive.css",
-    "fonts/Lato-Regular.ttf": TEMPLATES_DIR / "fonts" / "Lato-Regular.ttf",
-    "fonts/Lato-Bold.ttf": TEMPLATES_DIR / "fonts" / "Lato-Bold.ttf",
-    "fonts/OFL.txt": TEMPLATES_DIR / "fonts" / "OFL.txt",
-}
 #: Lato when the page's font has loaded, otherwise the reader's system sans-serif.
 WEB_FONTS = f"{FONT_FAMILY}, Segoe UI, system-ui, -apple-system, Helvetica Neue, Arial, sans-serif"
 #: Nothing but the page's own files. Plotly sets inline styles on its SVG (hence 'unsafe-inline'
@@ -45,38 +31,6 @@ CSP = (
 )
 #: Charts fit their column; the mode bar offers only "download as PNG".
 PLOTLY_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtons": [["toImage"]]}
-
-
-def plotly_js_version() -> str:
-    """The version of the plotly.js bundled with plotly.py, which names the shared copy."""
-    from plotly.offline import get_plotlyjs_version
-
-    return get_plotlyjs_version()
-
-
-def _copy_if_changed(source: Path, target: Path, *, compare_bytes: bool) -> None:
-    """Copy into place through a temporary file and os.replace, unless an equal copy is there."""
-    if target.is_file() and target.stat().st_size == source.stat().st_size:
-        if not compare_bytes or target.read_bytes() == source.read_bytes():
-            return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(target) as temp:
-        shutil.copyfile(source, temp)
-
-
-def write_plotly_js(folder: Path) -> str:
-    """Ship plotly.js and the pages' shared files into `<folder>/assets/`, once per year folder.
-
-    Returns plotly.js's URL relative to the pages, which live one folder down
-    (`<folder>/departements/<code>-<slug>.html`): e.g. "../assets/plotly-4.1.1.min.js".
-    """
-    assets = folder / ASSETS
-    name = f"plotly-{plotly_js_version()}.min.js"
-    # Several MB, its version in its name: the size tells a stale or interrupted copy.
-    _copy_if_changed(PLOTLY_JS, assets / name, compare_bytes=False)
-    for relative, source in SHARED_ASSETS.items():
-        _copy_if_changed(source, assets / relative, compare_bytes=True)
-    return f"../{ASSETS}/{name}"
 
 
 # -- the page ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import multiprocessing
 import multiprocessing.context
 
 #: Imported once by the fork server, then shared by every worker forked from it.
-WORKER_MODULES = ["fiches.batch", "weasyprint"]  # fiches.batch brings render, charts, pandas…
+WORKER_MODULES = ["fiches.worker", "weasyprint"]  # fiches.worker brings render, charts, pandas…
 
 
 def context() -> multiprocessing.context.BaseContext:

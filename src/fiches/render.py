@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -10,13 +9,12 @@ import logging
 import mimetypes
 import os
 import shutil
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
-from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
@@ -24,7 +22,8 @@ from openpyxl.styles import Font
 
 from fiches import formatting
 from fiches.atomic import atomic_path, os_error_text
-from fiches.charts import balance, history, overlay, sankey, treemap
+from fiches.charts import balance, history, sankey, treemap
+from fiches.charts.chart import Chart
 from fiches.charts.export import PlotlyExporter, matplotlib_svg
 from fiches.config import TEMPLATES_DIR
 from fiches.errors import RenderError
@@ -35,67 +34,6 @@ log = logging.getLogger(__name__)
 #: Where a factsheet's HTML pretends to live; the URL fetcher maps it to memory or to TEMPLATES_DIR.
 VIRTUAL_ROOT = "file:///fiches-virtual/"
 ASSETS = "assets"
-
-FRENCH_MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)
-
-
-def build_date() -> str:
-    """ISO date-time of the build, honouring SOURCE_DATE_EPOCH for reproducible outputs."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch and epoch.isdigit() else datetime.now(UTC)
-    return moment.replace(microsecond=0).isoformat()
-
-
-def french_date(iso_date: str) -> str:
-    year, month, day = (int(part) for part in iso_date[:10].split("-"))
-    return f"{day}{'er' if day == 1 else ''} {FRENCH_MONTHS[month - 1]} {year}"
-
-
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(
-        meur=formatting.meur,
-        signed_meur=formatting.signed_meur,
-        percent=formatting.percent,
-        signed_percent=formatting.signed_percent,
-        share=formatting.share,
-        number=formatting.number,
-        french_date=french_date,
-    )
-    return env
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A chart's SVG without its labels, and the labels as page text set over it (charts.overlay)."""
-
-    name: str
-    svg: str
-    alt: str
-    labels_html: str = ""
-
-    @classmethod
-    def drawn(cls, name: str, svg: str, alt: str, labels: tuple[overlay.Label, ...] = ()) -> Chart:
-        """From a chart's SVG: its labels lifted out, plus `labels` placed by fiches itself."""
-        lifted = overlay.lift(svg)
-        return cls(name, lifted.svg, alt, overlay.html(dataclasses.replace(lifted, labels=lifted.labels + labels)))
-
-    @property
-    def src(self) -> str:
-        return f"charts/{self.name}.svg"
-
-    @property
-    def labels(self) -> Markup:
-        return Markup(self.labels_html)  # built from escaped text by overlay.html
 
 
 def shared_key(comparison: Comparison, kind: str) -> str:

@@ -15,17 +15,18 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import plotly
-from matplotlib.figure import Figure
-
-from fiches.charts import balance, svgclean
+from fiches.assets import PLOTLY_JS
+from fiches.charts import svgclean
 from fiches.config import FONTS_DIR
 from fiches.errors import RenderError
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 log = logging.getLogger(__name__)
 
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 RENDER_TIMEOUT = 90.0
 #: Debian's headless shell first: the same renderer and the same SVG, with half the start-up CPU
 #: (1.7 s instead of 3.4 s measured here) since it carries no windowing browser around it.
@@ -33,6 +34,10 @@ CHROMIUM_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser"
 
 
 def matplotlib_svg(figure: Figure) -> str:
+    # Imported here: a process that only needs the browser (started first, to run beside the
+    # imports of everything else) does not wait for matplotlib.
+    from fiches.charts import balance
+
     with balance.style():
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "fiches"})

@@ -1,0 +1,38 @@
+"""A drawn chart as a factsheet carries it: its SVG, its text alternative and its labels as page text.
+
+Light on purpose (no drawing library): the région and France charts drawn by the workers travel
+through the command's process, which unpickles them without importing what drew them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from fiches.charts import overlay
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart's SVG without its labels, and the labels as page text set over it (charts.overlay)."""
+
+    name: str
+    svg: str
+    alt: str
+    labels_html: str = ""
+
+    @classmethod
+    def drawn(cls, name: str, svg: str, alt: str, labels: tuple[overlay.Label, ...] = ()) -> Chart:
+        """From a chart's SVG: its labels lifted out, plus `labels` placed by fiches itself."""
+        lifted = overlay.lift(svg)
+        return cls(name, lifted.svg, alt, overlay.html(dataclasses.replace(lifted, labels=lifted.labels + labels)))
+
+    @property
+    def src(self) -> str:
+        return f"charts/{self.name}.svg"
+
+    @property
+    def labels(self) -> Markup:
+        return Markup(self.labels_html)  # built from escaped text by overlay.html

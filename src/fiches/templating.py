@@ -1,0 +1,52 @@
+"""The Jinja environment of every page fiches writes, and the build's date.
+
+Kept apart from `render` so that the command's own process, which writes the year's front page
+but draws nothing, does not import the chart and spreadsheet libraries.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import jinja2
+
+from fiches import formatting
+from fiches.config import TEMPLATES_DIR
+
+FRENCH_MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+
+
+def build_date() -> str:
+    """ISO date-time of the build, honouring SOURCE_DATE_EPOCH for reproducible outputs."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch and epoch.isdigit() else datetime.now(UTC)
+    return moment.replace(microsecond=0).isoformat()
+
+
+def french_date(iso_date: str) -> str:
+    year, month, day = (int(part) for part in iso_date[:10].split("-"))
+    return f"{day}{'er' if day == 1 else ''} {FRENCH_MONTHS[month - 1]} {year}"
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        meur=formatting.meur,
+        signed_meur=formatting.signed_meur,
+        percent=formatting.percent,
+        signed_percent=formatting.signed_percent,
+        share=formatting.share,
+        number=formatting.number,
+        french_date=french_date,
+    )
+    return env
