@@ -41,3 +41,35 @@ def test_slim_dissolves_wrappers_and_simplifies_paint():
 
 def test_slim_draws_the_same_pixels(tmp_path):
     assert _pixels(svgclean.slim(SVG), tmp_path, "slim") == _pixels(SVG, tmp_path, "raw")
+
+
+def test_paths_are_rounded_to_a_hundredth_of_a_pixel(tmp_path):
+    raw = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="120" viewBox="0 0 200 120">'
+        '<path d="M6.3008,-1.2434497875801753e-14C150.39999999999998,-1.2434497875801753e-14 40.004,28.831921556801433 '
+        '94.4992,28.831921556801433L94.4992,60.972878448130388C50.4,60.97 50.4,32.14 6.3008,32.140956891328Z" fill="#c81e2d"/>'
+        '<path d="M120,10h20v-5.5.5z" fill="#1f5fa8"/>'
+        '<path d="M150 50a5 5 0 01 10 10" fill="#6a3d9a"/>'
+        "</svg>"
+    )
+    slim = svgclean.slim(raw)
+    assert 'd="M6.3,0C150.4,0,40,28.83,94.5,28.83L94.5,60.97C50.4,60.97,50.4,32.14,6.3,32.14Z"' in slim
+    assert 'd="M120,10h20v-5.5,0.5z"' in slim  # ".5" after "-5.5" is a number of its own
+    assert 'd="M150 50a5 5 0 01 10 10"' in slim  # arcs untouched: their flags need no separator
+    # The same drawing: edges a fraction of a device pixel apart at most (150 dpi), shapes unchanged.
+    largest, edge_share = _difference(_pixels(slim, tmp_path, "rounded"), _pixels(raw, tmp_path, "raw"))
+    assert largest <= 48 and edge_share < 0.02
+
+
+def _difference(png_a: bytes, png_b: bytes) -> tuple[int, float]:
+    """Largest channel difference, and the share of painted pixels that differ at all."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    a, b = (Image.open(io.BytesIO(png)).convert("L") for png in (png_a, png_b))
+    assert a.size == b.size
+    difference = ImageChops.difference(a, b)
+    differing = sum(difference.point(lambda v: 255 if v else 0).histogram()[255:])
+    painted = sum(b.point(lambda v: 255 if v < 255 else 0).histogram()[255:])
+    return difference.getextrema()[1], differing / max(painted, 1)

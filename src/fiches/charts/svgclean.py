@@ -14,7 +14,9 @@ so the raw export costs about twice the drawing time of what is actually seen.
 - opaque ``rgb()`` colours written as ``#rrggbb`` (one token for WeasyPrint's CSS parser instead
   of a function of five), and the colour of zero-width strokes dropped;
 - groups that only carry a transform for a single child, or nothing at all, dissolved into
-  their children (each group costs WeasyPrint a saved and restored graphic state).
+  their children (each group costs WeasyPrint a saved and restored graphic state);
+- path coordinates rounded to a hundredth of a pixel (plotly writes seventeen digits, which
+  WeasyPrint reads one by one; a hundredth of a pixel is 2.4 µm on the page).
 """
 
 from __future__ import annotations
@@ -109,13 +111,41 @@ def _rewrite(element: ET.Element, inherited: dict[str, str], geometry: bool = Fa
     return True
 
 
+_PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+#: Arcs are left alone: their flags may be written without separators ("a5 5 0 01 10 10").
+_ARC = re.compile(r"[Aa]")
+
+
+def _round_path(d: str) -> str:
+    """Path data with every number rounded to two decimals, numbers separated by commas."""
+    if _ARC.search(d):
+        return d
+    out: list[str] = []
+    previous_number = False
+    for token in _PATH_TOKEN.findall(d):
+        if token.isalpha():
+            out.append(token)
+            previous_number = False
+            continue
+        text = f"{float(token):.2f}".rstrip("0").rstrip(".")
+        if text in ("-0", ""):
+            text = "0"
+        if previous_number:
+            out.append(",")
+        out.append(text)
+        previous_number = True
+    return "".join(out)
+
+
 _RGB = re.compile(r"rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)$")
 PAINTS = ("fill", "stroke", "stop-color", "color")
 
 
 def _simplify(element: ET.Element) -> None:
-    """Hex colours, and no colour for zero-width strokes, in place, for the whole tree."""
+    """Hex colours, no colour for zero-width strokes and rounded paths, in place, for the whole tree."""
     for node in element.iter():
+        if _local(node.tag) == "path" and node.get("d"):
+            node.set("d", _round_path(node.get("d")))
         for name in PAINTS:
             value = node.get(name)
             if value and (match := _RGB.match(value.strip())) and all(int(c) <= 255 for c in match.groups()):
