@@ -226,14 +226,17 @@ def test_figures_are_valid_plotly():
 
 
 def test_pdf_figures_are_unchanged_by_the_interactive_option():
+    """The web page's figures add hover texts; the PDF's say "no hover" instead, and nothing else differs."""
     fs = _sheet()
     hover = {"customdata", "hovertemplate"}
     for model, height in [(fs.exports.sankey, sankey.MAIN_HEIGHT), (fs.imports.sankey, sankey.MAIN_HEIGHT),
                           (fs.region.exports, sankey.HEIGHT), (fs.france.imports, sankey.HEIGHT)]:
-        pdf = sankey.build(model, height)
+        pdf = copy.deepcopy(sankey.build(model, height))
         assert json.dumps(pdf) == json.dumps(sankey.build(model, height, interactive=False))
         web = copy.deepcopy(sankey.build(model, height, interactive=True))
+        assert pdf["data"][0].pop("hoverinfo") == "none" and "hoverinfo" not in web["data"][0]
         for part in ("node", "link"):
+            assert pdf["data"][0][part].pop("hoverinfo") == "none"
             assert set(web["data"][0][part]) - set(pdf["data"][0][part]) == hover
             for key in hover:
                 del web["data"][0][part][key]
@@ -242,6 +245,7 @@ def test_pdf_figures_are_unchanged_by_the_interactive_option():
     assert json.dumps(pdf) == json.dumps(treemap.build(fs.imports.activities, fs.exports.activities, interactive=False))
     web = treemap.build(fs.imports.activities, fs.exports.activities, interactive=True)
     assert web["data"][0].pop("customdata") and web["data"][0].pop("hovertemplate")
+    assert pdf["data"][0].pop("hoverinfo") == "none"
     assert json.dumps(web) == json.dumps(pdf)
     for key in hover:
         assert key not in pdf["data"][0]

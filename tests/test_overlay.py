@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
@@ -193,3 +194,28 @@ def test_sankey_labels_set_by_fiches_sit_where_plotly_puts_them(sample_settings,
         assert mine == pytest.approx(theirs, abs=1.0)  # points; plotly rounds to whole pixels (0.68 pt)
     offsets = [mine[1] - theirs[1] for mine, theirs in zip(fiches_lines, plotly_lines)]
     assert abs(sum(offsets) / len(offsets)) < 0.4
+
+
+@pytest.mark.slow
+def test_pdf_figures_without_hover_draw_the_same_svg(sample_settings):
+    """The PDF's figures tell the browser to skip hover targets: the SVG it draws is the very same."""
+    from fiches.charts import sankey, treemap
+    from fiches.charts.export import PlotlyExporter
+    from fiches.datasource import select
+    from fiches.geography import departement
+    from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
+
+    selected = select(sample_settings, "sample", None)
+    trade = TradeYear(selected.current, selected.previous)
+    fs = factsheet(trade, departement("12"), provenance(trade, "t", "2026-01-01T00:00:00+00:00"), Comparisons(trade))
+    figures = [
+        (sankey.build(fs.exports.sankey, sankey.MAIN_HEIGHT, annotations=False), sankey.WIDTH, sankey.MAIN_HEIGHT),
+        (treemap.build(fs.imports.activities, fs.exports.activities), treemap.WIDTH, treemap.HEIGHT),
+    ]
+    with PlotlyExporter() as exporter:
+        for figure, width, height in figures:
+            with_hover = json.loads(json.dumps(figure))
+            for part in (with_hover["data"][0], with_hover["data"][0].get("node", {}), with_hover["data"][0].get("link", {})):
+                part.pop("hoverinfo", None)
+            assert figure["data"][0]["hoverinfo"] == "none"
+            assert exporter.svg(figure, width, height) == exporter.svg(with_hover, width, height)

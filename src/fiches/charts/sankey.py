@@ -136,6 +136,8 @@ def build(model: SankeyModel, height: int = HEIGHT, interactive: bool = False, a
     )
     if interactive:
         _add_hover(trace, model)
+    else:  # the same drawing; the browser skips building hover targets (a fifth of its time)
+        trace["hoverinfo"] = trace["node"]["hoverinfo"] = trace["link"]["hoverinfo"] = "none"
     notes = []
     for placed, x, anchor in _label_spec(model, height) if annotations else ():
         notes.append(

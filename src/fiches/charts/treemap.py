@@ -72,6 +72,8 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...], interact
     if interactive:
         trace["customdata"] = hovers
         trace["hovertemplate"] = "%{customdata}<extra></extra>"
+    else:  # the same drawing; the browser skips building hover targets
+        trace["hoverinfo"] = "none"
     layout = dict(
         width=WIDTH,
         height=HEIGHT,
