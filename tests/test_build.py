@@ -89,6 +89,13 @@ def test_charts_are_vector_text_in_the_bundled_font(built):
     assert "Autres pays" in text and "Solde" in text  # chart labels are searchable text
 
 
+def test_spreadsheets_are_written_through_lxml():
+    """openpyxl falls back to a pure-Python XML writer, a third slower, when lxml is missing or disabled."""
+    from openpyxl.xml import LXML
+
+    assert LXML
+
+
 def test_no_weasyprint_warning(built):
     _, records = built
     assert [r.getMessage() for r in records if r.levelno >= logging.WARNING] == []
