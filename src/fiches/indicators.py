@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import pandas as pd
 
@@ -257,6 +257,9 @@ class TradeYear:
         )
         self.previous_year = previous.year if previous is not None else None
         self._previous = TradeYear(previous) if previous is not None else None
+        # A factsheet asks for the same ranking up to three times (Sankey, activities or partners,
+        # exposure, trends): each is computed once. Small: a few territories are in use at a time.
+        self._by = lru_cache(maxsize=64)(self._ranked_by)
         self._history = {year: _totals(rows) for year, rows in sorted((history or {}).items())}
 
     @cached_property
@@ -306,8 +309,7 @@ class TradeYear:
 
     def sankey(self, territory: Territory, flow: str) -> SankeyModel:
         frame = self.flows_of(territory, flow)
-        products = _ranked(frame.groupby("a129", observed=True)["value"].sum())
-        countries = _ranked(frame.groupby("country", observed=True)["value"].sum())
+        products, countries = self._by(territory, flow, "a129"), self._by(territory, flow, "country")
         named_countries = [c for c in countries.index if c not in NOT_A_COUNTRY][:SANKEY_SIDE]
         top_products = list(products.index[:SANKEY_SIDE])
         product_key = frame["a129"].where(frame["a129"].isin(top_products), OTHER)
@@ -339,18 +341,14 @@ class TradeYear:
         return SankeyModel(flow, territory.name, int(frame["value"].sum()), left, right, links)
 
     def activities(self, territory: Territory, flow: str) -> tuple[Activity, ...]:
-        frame = self.flows_of(territory, flow)
-        ranked = _ranked(frame.groupby("a129", observed=True)["value"].sum())
+        ranked = self._by(territory, flow, "a129")
         total = int(ranked.sum())
         return tuple(
             Activity(code, self.product_label(code), int(value), 100.0 * value / total) for code, value in ranked.items()
         )
 
     def partners(self, territory: Territory) -> tuple[Partner, ...]:
-        by_flow = {
-            flow: _ranked(self.flows_of(territory, flow).groupby("country", observed=True)["value"].sum())
-            for flow in (EXPORTS, IMPORTS)
-        }
+        by_flow = {flow: self._by(territory, flow, "country") for flow in (EXPORTS, IMPORTS)}
         chosen: list[str] = []
         for flow in (EXPORTS, IMPORTS):
             named = [c for c in by_flow[flow].index if c not in NOT_A_COUNTRY]
@@ -373,7 +371,8 @@ class TradeYear:
     def comparison(self, territory: Territory) -> Comparison:
         return Comparison(territory, self.sankey(territory, EXPORTS), self.sankey(territory, IMPORTS), self.exposure(territory))
 
-    def _by(self, territory: Territory, flow: str, column: str) -> pd.Series:
+    def _ranked_by(self, territory: Territory, flow: str, column: str) -> pd.Series:
+        """A territory's flow summed by product ("a129") or by country, largest first (read-only)."""
         return _ranked(self.flows_of(territory, flow).groupby(column, observed=True)["value"].sum())
 
     def exposure(self, territory: Territory) -> Exposure:
