@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -167,3 +169,14 @@ def test_region_and_france_factsheets_list_their_parts_and_sum_up(parallel):
     # A région compares itself with France; France has no comparison with itself.
     assert set(occitanie["charts_alt_text"]) >= {"exports_france", "imports_france"}
     assert not {"exports_france", "exports_region"} & set(france["charts_alt_text"])
+
+
+def test_the_command_process_imports_no_drawing_library():
+    """The command of a parallel build only reads data and schedules: its workers import what draws."""
+    code = (
+        "import sys, fiches.cli, fiches.batch, fiches.assets\n"
+        "heavy = [m for m in ('matplotlib', 'openpyxl', 'weasyprint', 'kaleido', 'fiches.render', 'fiches.worker') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""

@@ -108,7 +108,7 @@ def build_key(data: YearData, previous: YearData | None, territory: Territory, s
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _up_to_date(base: Path, key: str) -> bool:
+def up_to_date(base: Path, key: str) -> bool:
     paths = [base.with_suffix(s) for s in (".pdf", ".json", ".xlsx", ".html")]
     if not all(p.is_file() for p in paths):
         return False
@@ -189,7 +189,7 @@ def build(
             done(Outcome(territory.key, "failed", reason=f"le département {territory.code} est absent des données {job.year}"))
             continue
         base = output_base(out_dir, job.year, territory)
-        if not force and _up_to_date(base, build_key(selected.current, selected.previous, territory, job.source, selected.history_archives)):
+        if not force and up_to_date(base, build_key(selected.current, selected.previous, territory, job.source, selected.history_archives)):
             done(Outcome(territory.key, "skipped", files=[str(base.with_suffix(".pdf"))]))
             continue
         todo.append(territory)

@@ -1,7 +1,7 @@
 """What a process needs to build factsheets: the year's data, one browser, templates and fonts.
 
 `Builder` serves a single-process build directly; the workers of a parallel build each hold one,
-set up by `_worker_init` (pool.py forks them from a server that imported this module once).
+set up by `init` (pool.py forks them from a server that imported this module once).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fiches import __version__, interactive, render, templating
 from fiches.atomic import Transaction, os_error_text
-from fiches.batch import Job, Outcome, Shared, _up_to_date, build_key, output_base, year_dir
+from fiches.batch import Job, Outcome, Shared, up_to_date, build_key, output_base, year_dir
 from fiches.charts.chart import Chart
 from fiches.charts.export import PlotlyExporter
 from fiches.config import Settings
@@ -68,7 +68,7 @@ class Builder:
         out_dir = Path(self.job.out_dir)
         base = output_base(out_dir, self.current.year, territory)
         key = build_key(self.current, self.previous, territory, self.job.source, self.history_archives)
-        if not self.job.force and _up_to_date(base, key):
+        if not self.job.force and up_to_date(base, key):
             return Outcome(territory.key, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
         try:
             fs = factsheet(self.trade, territory, self.provenance, self.comparisons)
