@@ -12,13 +12,16 @@ SOURCE ?= auto
 
 install: $(STAMP)
 
-# Debian's chromium for kaleido (never kaleido's own download) and its headless shell, which kaleido
-# uses when present (same SVG, half the start-up), Pango for WeasyPrint, and poppler-utils for looking
+# Debian's chromium for kaleido (never kaleido's own download) and, on Debian, its headless shell,
+# which kaleido uses when present (same SVG, half the start-up; on GitHub's Ubuntu runners the browser
+# comes from .github/scripts/runner-packages.sh), Pango for WeasyPrint, and poppler-utils for looking
 # at PDFs.
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
-	command -v chromium-headless-shell >/dev/null 2>&1 || missing="$$missing chromium-headless-shell"; \
+	if ! command -v chromium-headless-shell >/dev/null 2>&1 && grep -qs '^ID=debian' /etc/os-release; then \
+	  missing="$$missing chromium-headless-shell"; \
+	fi; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	if [ -n "$$missing" ]; then \
