@@ -13,7 +13,8 @@ import multiprocessing
 import multiprocessing.context
 
 #: Imported once by the fork server, then shared by every worker forked from it.
-WORKER_MODULES = ["fiches.worker", "weasyprint"]  # fiches.worker brings render, charts, pandas…
+#: kaleido is imported by a worker only when it starts its browser: preloaded, it costs none of them.
+WORKER_MODULES = ["fiches.worker", "weasyprint", "kaleido"]  # fiches.worker brings render, charts, pandas…
 
 
 def context() -> multiprocessing.context.BaseContext:
