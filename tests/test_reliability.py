@@ -991,3 +991,20 @@ def test_browser_is_the_headless_shell_then_chromium_unless_configured(tmp_path,
     (tmp_path / "chromium").unlink()
     with pytest.raises(RenderError, match="chromium-headless-shell"):
         find_browser()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("codes", [["12"], ["12", "81", "--jobs", "2"]], ids=["single", "parallel"])
+def test_builds_leave_no_browser_folders_behind(sample_settings, tmp_path, codes):
+    """Each browser's profile and page folders go with it, workers' browsers included (a pool's
+    worker leaves through os._exit, which runs no atexit handler)."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    process = _fiches(
+        "build", *codes, "--source", "sample", "--out", tmp_path / "out", "--data-dir", sample_settings.data_dir, "--force",
+        env_extra={"TMPDIR": str(temp)},
+    )
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 0, stderr
+    left = sorted(p.name for p in temp.iterdir() if not p.name.startswith("fiches-fontconfig-"))
+    assert left == []

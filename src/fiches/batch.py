@@ -208,9 +208,13 @@ def build(
             # The browser starts first, on another core, while this process imports what draws.
             exporter = PlotlyExporter()
             exporter.start(wait=False)
-            from fiches.worker import Builder
+            try:
+                from fiches.worker import Builder
 
-            builder = Builder(job, selected, exporter)
+                builder = Builder(job, selected, exporter)
+            except BaseException:
+                exporter.close()
+                raise
             try:
                 for territory in todo:
                     done(builder.build(territory))

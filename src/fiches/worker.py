@@ -6,10 +6,10 @@ set up by `init` (pool.py forks them from a server that imported this module onc
 
 from __future__ import annotations
 
-import atexit
 import gc
 import logging
 import time
+from multiprocessing.util import Finalize
 from pathlib import Path
 
 from fiches import __version__, interactive, render, templating
@@ -118,7 +118,9 @@ def init(job: Job) -> None:
     logging.basicConfig(level=logging.WARNING)
     exporter = PlotlyExporter()
     exporter.start(wait=False)
-    atexit.register(exporter.close)
+    # A pool's worker leaves through os._exit, which skips atexit: multiprocessing runs its own
+    # finalizers first. Closed politely, the browser also removes its profile and page folders.
+    Finalize(None, exporter.close, exitpriority=10)
     selected = select(Settings(data_dir=Path(job.data_dir)), job.source, job.year)
     _BUILDER = Builder(job, selected, exporter)
 
