@@ -205,21 +205,15 @@ def build(
         if jobs == 1:
             from fiches.charts.export import PlotlyExporter
 
-            # The browser starts first, on another core, while this process imports what draws.
-            exporter = PlotlyExporter()
-            exporter.start(wait=False)
-            try:
+            # The browser starts first, on another core, while this process imports what draws;
+            # it is closed however the build ends, set-up failures included.
+            with PlotlyExporter() as exporter:
+                exporter.start(wait=False)
                 from fiches.worker import Builder
 
                 builder = Builder(job, selected, exporter)
-            except BaseException:
-                exporter.close()
-                raise
-            try:
                 for territory in todo:
                     done(builder.build(territory))
-            finally:
-                builder.close()
         else:
             _build_in_workers(job, todo, jobs, done)
     order = {t.key: i for i, t in enumerate(territories)}

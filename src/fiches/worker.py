@@ -56,7 +56,6 @@ class Builder:
         self.built = 0
         _settle()
 
-
     def adopt(self, shared: Shared) -> None:
         """Take the région and France figures and charts the parent process computed once for the run."""
         for comparison in shared.comparisons:
@@ -78,7 +77,7 @@ class Builder:
             base.parent.mkdir(parents=True, exist_ok=True)
             sidecar = render.sidecar(fs, charts)
             sidecar["build_key"] = key
-            # All three or none: staged beside their targets, moved into place together, the JSON
+            # All four or none: staged beside their targets, moved into place together, the JSON
             # last since its build key marks the set as complete. A failure removes every temporary
             # and leaves the previous set, if any, untouched.
             with Transaction() as txn:

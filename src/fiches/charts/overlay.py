@@ -28,7 +28,6 @@ from fiches.config import FONTS_DIR
 CANVAS_MM = 180.0
 
 _TRANSFORM = re.compile(r"([a-zA-Z]+)\s*\(([^)]*)\)")
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _LENGTH = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(px|em)?\s*$")
 _RGB = re.compile(r"rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,\s*([0-9.]+)\s*)?\)$")
 _HEX = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -100,7 +99,7 @@ def parse_transform(value: str | None) -> Matrix:
         if value[consumed:match.start()].strip(" ,"):
             raise Unliftable(f"transform illisible : {value!r}")
         consumed = match.end()
-        name, args = match.group(1), [float(n) for n in _NUMBER.findall(match.group(2))]
+        name, args = match.group(1), [float(n) for n in svgclean.NUMBER.findall(match.group(2))]
         if name == "matrix" and len(args) == 6:
             step = tuple(args)
         elif name == "translate" and len(args) in (1, 2):
@@ -138,14 +137,10 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
 # -- properties -------------------------------------------------------------------------------
 
 
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
 def _properties(element: ET.Element, inherited: dict[str, str]) -> dict[str, str]:
     own = dict(inherited)
     style = element.get("style")
-    declared = svgclean._declarations(style) if style else {}
+    declared = svgclean.declarations(style) if style else {}
     for name in INHERITED + _UNSUPPORTED + ("display",):
         value = declared.get(name, element.get(name))
         if value is not None:
@@ -214,7 +209,7 @@ def _check(props: dict[str, str]) -> None:
         if props.get(name) not in (None, "none", "normal", "0", "0px"):
             raise Unliftable(f"{name} non pris en charge")
     for name in ("opacity", "fill-opacity"):
-        value = svgclean._number(props.get(name))
+        value = svgclean.number(props.get(name))
         if value is not None and value < 1:
             raise Unliftable("texte translucide")
     for name in ("dominant-baseline", "alignment-baseline"):
@@ -264,7 +259,7 @@ def _label_lines(text: ET.Element, props: dict[str, str], ctm: Matrix) -> list[L
 
     add(text.text, bold)
     for child in text:
-        if _local(child.tag) != "tspan":
+        if svgclean.local_name(child.tag) != "tspan":
             raise Unliftable(f"élément {child.tag!r} dans un texte")
         child_props = _span_properties(child, props, props)
         positioned = any(child.get(name) is not None for name in ("x", "y", "dx", "dy"))
@@ -279,7 +274,7 @@ def _label_lines(text: ET.Element, props: dict[str, str], ctm: Matrix) -> list[L
         child_bold = _is_bold(child_props.get("font-weight"))
         add(child.text, child_bold)
         for grandchild in child:
-            if _local(grandchild.tag) != "tspan" or any(grandchild.get(n) is not None for n in ("x", "y", "dx", "dy")):
+            if svgclean.local_name(grandchild.tag) != "tspan" or any(grandchild.get(n) is not None for n in ("x", "y", "dx", "dy")):
                 raise Unliftable("texte imbriqué positionné")
             grand_props = _span_properties(grandchild, child_props, props)
             if len(grandchild):
@@ -330,7 +325,7 @@ def _strip(runs: list[Run]) -> list[Run]:
 def _viewbox(root: ET.Element) -> tuple[float, float]:
     box = root.get("viewBox")
     if box:
-        numbers = [float(n) for n in _NUMBER.findall(box)]
+        numbers = [float(n) for n in svgclean.NUMBER.findall(box)]
         if len(numbers) == 4 and numbers[0] == 0 and numbers[1] == 0 and numbers[2] > 0 and numbers[3] > 0:
             return numbers[2], numbers[3]
         raise ValueError(f"viewBox non pris en charge : {box!r}")
@@ -348,7 +343,7 @@ def lift(svg: str) -> Lifted:
 
     def walk(element: ET.Element, ctm: Matrix, inherited: dict[str, str], clipped: bool) -> None:
         for child in list(element):
-            tag = _local(child.tag)
+            tag = svgclean.local_name(child.tag)
             if tag in ("defs", "clipPath", "mask", "pattern", "marker", "symbol", "style", "metadata"):
                 continue
             props = _properties(child, inherited)

@@ -46,23 +46,26 @@ CONTAINERS = frozenset({"g", "defs", "clipPath"})
 #: Inside these, shapes define geometry rather than paint: never judged by their colours.
 GEOMETRY = frozenset({"clipPath", "mask", "pattern", "marker", "symbol", "defs", "linearGradient", "radialGradient"})
 _DECLARATION = re.compile(r"\s*([a-zA-Z-]+)\s*:\s*([^;]*?)\s*(?:;|$)")
+#: An SVG number: sign, digits with or without a point, exponent.
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
+    """An element's tag without its namespace."""
     return tag.rpartition("}")[2]
 
 
-def _declarations(style: str) -> dict[str, str]:
+def declarations(style: str) -> dict[str, str]:
     return {name.lower(): value for name, value in _DECLARATION.findall(style) if value}
 
 
-def _number(value: str | None) -> float | None:
+def number(value: str | None) -> float | None:
     match = re.match(r"\s*([0-9]*\.?[0-9]+)", value or "")
     return float(match.group(1)) if match else None
 
 
 def _is_zero(value: str | None) -> bool:
-    return _number(value) == 0.0
+    return number(value) == 0.0
 
 
 def _paints(element: ET.Element, inherited: dict[str, str]) -> bool:
@@ -73,9 +76,9 @@ def _paints(element: ET.Element, inherited: dict[str, str]) -> bool:
 
     if get("display") == "none" or get("visibility") == "hidden" or _is_zero(get("opacity")):
         return False
-    tag = _local(element.tag)
+    tag = local_name(element.tag)
     if tag == "text":
-        size = _number(get("font-size"))
+        size = number(get("font-size"))
         tiny = size is not None and size <= 1.0
         return not (tiny or _is_zero(get("fill-opacity")) or get("fill") in ("none", "transparent"))
     fill_visible = get("fill") not in ("none", "transparent") and not _is_zero(get("fill-opacity"))
@@ -93,11 +96,11 @@ def _rewrite(element: ET.Element, inherited: dict[str, str], geometry: bool = Fa
     """Clean `element` in place; return False when it should be removed."""
     style = element.attrib.pop("style", None)
     if style:
-        for name, value in _declarations(style).items():
+        for name, value in declarations(style).items():
             if name in PRESENTATION and DEFAULTS.get(name) != value:
                 element.set(name, value)
     element.attrib.pop("class", None)
-    tag = _local(element.tag)
+    tag = local_name(element.tag)
     if (tag in SHAPES or tag == "text") and not geometry and not _paints(element, inherited):
         return False
     if tag == "text" and element.get("font-family"):
@@ -111,7 +114,7 @@ def _rewrite(element: ET.Element, inherited: dict[str, str], geometry: bool = Fa
     return True
 
 
-_PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_PATH_TOKEN = re.compile(r"[A-Za-z]|" + NUMBER.pattern)
 #: Arcs are left alone: their flags may be written without separators ("a5 5 0 01 10 10").
 _ARC = re.compile(r"[Aa]")
 
@@ -144,13 +147,13 @@ PAINTS = ("fill", "stroke", "stop-color", "color")
 def _simplify(element: ET.Element) -> None:
     """Hex colours, no colour for zero-width strokes and rounded paths, in place, for the whole tree."""
     for node in element.iter():
-        if _local(node.tag) == "path" and node.get("d"):
+        if local_name(node.tag) == "path" and node.get("d"):
             node.set("d", _round_path(node.get("d")))
         for name in PAINTS:
             value = node.get(name)
             if value and (match := _RGB.match(value.strip())) and all(int(c) <= 255 for c in match.groups()):
                 node.set(name, "#" + "".join(f"{int(c):02x}" for c in match.groups()))
-        if _is_zero(node.get("stroke-width")) and _local(node.tag) in SHAPES:
+        if _is_zero(node.get("stroke-width")) and local_name(node.tag) in SHAPES:
             node.attrib.pop("stroke", None)  # never painted, so never parsed (the zero width stays)
 
 
@@ -162,14 +165,14 @@ def _dissolve(parent: ET.Element) -> None:
     index = 0
     while index < len(parent):
         child = parent[index]
-        if _local(child.tag) == "g" and not (child.text or "").strip():
+        if local_name(child.tag) == "g" and not (child.text or "").strip():
             keys = set(child.attrib)
             if not keys:
                 parent.remove(child)
                 for offset, grandchild in enumerate(list(child)):
                     parent.insert(index + offset, grandchild)
                 continue
-            if keys == {"transform"} and len(child) == 1 and _local(child[0].tag) in SHAPES | {"g"}:
+            if keys == {"transform"} and len(child) == 1 and local_name(child[0].tag) in SHAPES | {"g"}:
                 only = child[0]
                 own = only.get("transform")
                 only.set("transform", child.get("transform") + (f" {own}" if own else ""))
