@@ -9,6 +9,7 @@ import logging
 import mimetypes
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.styles import Font
 
-from fiches import formatting
+from fiches import formatting, replay
 from fiches.atomic import atomic_path, os_error_text
 from fiches.charts import balance, history, sankey, treemap
 from fiches.charts.chart import Chart
@@ -125,13 +126,15 @@ def _weasy_fetcher(charts: dict[str, Chart]):
     return Fetcher(allowed_protocols=("file",), allow_redirects=False)
 
 
-def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart]) -> bytes:
+def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart], shared: Iterable[Chart] = ()) -> bytes:
+    """The PDF of a factsheet. The `shared` charts, seen in other factsheets, are drawn once per process (replay)."""
     import weasyprint
 
     base_url = f"{VIRTUAL_ROOT}{slug}/index.html"
     document = weasyprint.HTML(string=document_html, base_url=base_url, url_fetcher=_weasy_fetcher(charts))
     identifier = hashlib.sha256(document_html.encode("utf-8")).hexdigest()[:32].encode()
-    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier, custom_metadata=True)
+    with replay.replaying({f"{VIRTUAL_ROOT}{slug}/{chart.src}": chart.digest for chart in shared}):
+        return document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier, custom_metadata=True)
 
 
 def keep_html(out_dir: Path, slug: str, document_html: str, charts: dict[str, Chart]) -> Path:

@@ -73,7 +73,8 @@ class Builder:
             fs = factsheet(self.trade, territory, self.provenance, self.comparisons)
             charts = render.charts_for(fs, self.exporter, self.shared_charts)
             document = render.html(fs, charts, self.env)
-            pdf = render.pdf_bytes(document, territory.slug, charts)
+            shared = {id(chart) for chart in self.shared_charts.values()}
+            pdf = render.pdf_bytes(document, territory.slug, charts, shared=[c for c in charts.values() if id(c) in shared])
             base.parent.mkdir(parents=True, exist_ok=True)
             sidecar = render.sidecar(fs, charts)
             sidecar["build_key"] = key

@@ -7,6 +7,8 @@ through the command's process, which unpickles them without importing what drew 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -28,6 +30,10 @@ class Chart:
         """From a chart's SVG: its labels lifted out, plus `labels` placed by fiches itself."""
         lifted = overlay.lift(svg)
         return cls(name, lifted.svg, alt, overlay.html(dataclasses.replace(lifted, labels=lifted.labels + labels)))
+
+    @functools.cached_property
+    def digest(self) -> str:
+        return hashlib.sha256(self.svg.encode("utf-8")).hexdigest()
 
     @property
     def src(self) -> str:

@@ -1,0 +1,108 @@
+"""Shared charts drawn once per process and replayed: the same PDF, byte for byte, as drawing them again."""
+
+from __future__ import annotations
+
+import pytest
+
+from fiches import render, replay
+from fiches.charts.chart import Chart
+
+#: Like a Sankey of plotly's once cleaned: bands with translucent fills, a transform, plain rects.
+BANDS = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="760" height="300" viewBox="0 0 760 300">'
+    '<rect x="0" y="0" width="760" height="300" fill="#ffffff"/><g transform="translate(20,4)"><g fill="none">'
+    '<path d="M6.3,4.88C150.4,4.88,150.4,0,294.5,0L294.5,20.42C150.4,20.42,150.4,25.3,6.3,25.3Z" fill="#c81e2d" fill-opacity="0.78" stroke-width="0"/>'
+    '<path d="M6.3,73.12C150.4,73.12,150.4,112.06,294.5,112.06L294.5,122.15C150.4,122.15,150.4,83.21,6.3,83.21Z" fill="#8c8c96" fill-opacity="0.35"/>'
+    '</g><rect x="0" y="0" width="6.3" height="140" fill="#1f5fa8" stroke="#444" stroke-width="0.5"/></g></svg>'
+)
+
+
+def _page(before: str, *charts: Chart) -> str:
+    images = "".join(f'<figure class="chart"><div class="chart-canvas"><img src="{c.src}" alt="g"></div></figure>' for c in charts)
+    return (
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>t</title>'
+        f'<link rel="stylesheet" href="../assets/style.css"></head><body>{before}{images}</body></html>'
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_recordings(monkeypatch):
+    monkeypatch.setattr(replay, "_recordings", {})
+    monkeypatch.setattr(replay, "counts", replay.Counter())
+
+
+def test_a_shared_chart_is_replayed_into_the_same_pdf():
+    shared, own = Chart("exports_region", BANDS, "a"), Chart("exports", BANDS.replace("#c81e2d", "#1f5fa8"), "b")
+    first = _page("<p>Première fiche</p>", own, shared)
+    assert render.pdf_bytes(first, "first", {"a": own, "b": shared}, shared=[shared]) == render.pdf_bytes(first, "first", {"a": own, "b": shared})
+    assert replay.counts == {"recorded": 1}
+    # Another factsheet: other text before the chart, the same chart.
+    second = _page("<p>Seconde fiche, un peu plus longue</p><p>Deux paragraphes</p>", shared)
+    replayed = render.pdf_bytes(second, "second", {"b": shared}, shared=[shared])
+    assert replay.counts == {"recorded": 1, "replayed": 1}
+    assert replayed == render.pdf_bytes(second, "second", {"b": shared})
+    # Drawn after other colours and opacities: still the same PDF.
+    third = _page('<p style="color: #c81e2d; opacity: 0.5">Rouge</p>', shared)
+    assert render.pdf_bytes(third, "third", {"b": shared}, shared=[shared]) == render.pdf_bytes(third, "third", {"b": shared})
+
+
+def test_only_the_charts_named_shared_are_recorded():
+    own = Chart("exports", BANDS, "a")
+    page = _page("", own)
+    render.pdf_bytes(page, "p", {"a": own})
+    render.pdf_bytes(page, "p", {"a": own})
+    assert not replay.counts and not replay._recordings
+
+
+@pytest.mark.parametrize(
+    "inside",
+    [
+        '<text x="10" y="20" font-size="9">texte</text>',  # fonts and glyphs of one document
+        '<g opacity="0.5"><rect width="10" height="10" fill="red"/></g>',  # a transparency group
+        '<defs><linearGradient id="g"><stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient></defs><rect width="9" height="9" fill="url(#g)"/>',
+    ],
+    ids=["text", "group", "gradient"],
+)
+def test_drawings_bound_to_one_document_are_drawn_every_time(inside):
+    chart = Chart("exports_france", BANDS.replace("</svg>", inside + "</svg>"), "a")
+    page = _page("<p>x</p>", chart)
+    pdfs = {render.pdf_bytes(page, "p", {"a": chart}, shared=[chart]) for _ in range(2)}
+    assert replay.counts == {"refused": 2} and not replay._recordings
+    assert pdfs == {render.pdf_bytes(page, "p", {"a": chart})}
+
+
+def test_charts_with_the_same_name_but_another_drawing_are_not_confused():
+    one, other = Chart("exports_region", BANDS, "a"), Chart("exports_region", BANDS.replace("0.78", "0.5"), "a")
+    render.pdf_bytes(_page("", one), "p", {"a": one}, shared=[one])
+    drawn = render.pdf_bytes(_page("", other), "p", {"a": other}, shared=[other])
+    assert replay.counts == {"recorded": 2}
+    assert drawn == render.pdf_bytes(_page("", other), "p", {"a": other})
+
+
+@pytest.mark.slow
+def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_settings, tmp_path, monkeypatch):
+    """Real factsheets: the région's and France's Sankeys are replayed from the second on, PDFs unchanged."""
+    from fiches import batch, templating, worker
+    from fiches.datasource import select
+    from fiches.geography import departement
+
+    selected = select(sample_settings, "sample", None)
+    job = batch.Job(str(sample_settings.data_dir), selected.source, selected.current.year, str(tmp_path), False, False, templating.build_date())
+    renders = []
+    real = render.pdf_bytes
+
+    def both(document, slug, charts, shared=()):
+        shared = list(shared)
+        with_replay = real(document, slug, charts, shared=shared)
+        renders.append((len(shared), with_replay == real(document, slug, charts)))
+        return with_replay
+
+    monkeypatch.setattr(render, "pdf_bytes", both)
+    builder = worker.Builder(job, selected)
+    try:
+        for code in ("04", "05", "13"):  # all three in Provence-Alpes-Côte d'Azur
+            assert builder.build(departement(code)).status == "built"
+    finally:
+        builder.close()
+    assert renders == [(4, True)] * 3
+    assert replay.counts == {"recorded": 4, "replayed": 8}
