@@ -1,4 +1,5 @@
-"""Shared charts drawn once per process and replayed: the same PDF, byte for byte, as drawing them again."""
+"""What a process shares between factsheets (charts drawn once and replayed, the stylesheet parsed
+once) gives the same PDF, byte for byte, as rendering each factsheet on its own."""
 
 from __future__ import annotations
 
@@ -81,7 +82,8 @@ def test_charts_with_the_same_name_but_another_drawing_are_not_confused():
 
 @pytest.mark.slow
 def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_settings, tmp_path, monkeypatch):
-    """Real factsheets: the région's and France's Sankeys are replayed from the second on, PDFs unchanged."""
+    """Real factsheets: the région's and France's Sankeys replayed from the second on, the stylesheet
+    parsed once: the same PDFs."""
     from fiches import batch, templating, worker
     from fiches.datasource import select
     from fiches.geography import departement
@@ -91,10 +93,10 @@ def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_s
     renders = []
     real = render.pdf_bytes
 
-    def both(document, slug, charts, shared=()):
+    def both(document, slug, charts, shared=(), stylesheet=None):
         shared = list(shared)
-        with_replay = real(document, slug, charts, shared=shared)
-        renders.append((len(shared), with_replay == real(document, slug, charts)))
+        with_replay = real(document, slug, charts, shared=shared, stylesheet=stylesheet)
+        renders.append((len(shared), stylesheet is not None, with_replay == real(document, slug, charts)))
         return with_replay
 
     monkeypatch.setattr(render, "pdf_bytes", both)
@@ -104,5 +106,24 @@ def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_s
             assert builder.build(departement(code)).status == "built"
     finally:
         builder.close()
-    assert renders == [(4, True)] * 3
+    assert renders == [(4, True, True)] * 3
     assert replay.counts == {"recorded": 4, "replayed": 8}
+
+
+def test_the_stylesheet_parsed_once_gives_the_same_pdf_and_its_fonts_folder_goes_at_close(tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    chart = Chart("exports", BANDS, "a")
+    stylesheet = render.Stylesheet()
+    try:
+        for text in ("Première", "<b>Seconde</b> fiche, en gras et <i>italique</i>"):
+            page = _page(f"<h1>{text}</h1><p>{text}</p>", chart)
+            assert render.Stylesheet.LINK in page
+            assert render.pdf_bytes(page, "p", {"a": chart}, stylesheet=stylesheet) == render.pdf_bytes(page, "p", {"a": chart})
+        gc.collect()  # the plain renders' own font folders go with their documents
+        assert [p.name[:11] for p in tmp_path.iterdir()] == ["weasyprint-"]  # the one shared folder of fonts
+    finally:
+        stylesheet.close()
+    assert not list(tmp_path.iterdir())

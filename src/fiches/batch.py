@@ -212,8 +212,11 @@ def build(
                 from fiches.worker import Builder
 
                 builder = Builder(job, selected, exporter)
-                for territory in todo:
-                    done(builder.build(territory))
+                try:
+                    for territory in todo:
+                        done(builder.build(territory))
+                finally:
+                    builder.close()
         else:
             _build_in_workers(job, todo, jobs, done)
     order = {t.key: i for i, t in enumerate(territories)}

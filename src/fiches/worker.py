@@ -52,6 +52,7 @@ class Builder:
         # WeasyPrint's import (about 0.7 s) runs while Chromium starts in its own processes.
         import weasyprint  # noqa: F401
         self.env = templating.environment()
+        self.stylesheet = render.Stylesheet()
         self.provenance = provenance(self.trade, __version__, job.build_date)
         self.built = 0
         _settle()
@@ -74,7 +75,8 @@ class Builder:
             charts = render.charts_for(fs, self.exporter, self.shared_charts)
             document = render.html(fs, charts, self.env)
             shared = {id(chart) for chart in self.shared_charts.values()}
-            pdf = render.pdf_bytes(document, territory.slug, charts, shared=[c for c in charts.values() if id(c) in shared])
+            pdf = render.pdf_bytes(document, territory.slug, charts, shared=[c for c in charts.values() if id(c) in shared],
+                                   stylesheet=self.stylesheet)
             base.parent.mkdir(parents=True, exist_ok=True)
             sidecar = render.sidecar(fs, charts)
             sidecar["build_key"] = key
@@ -105,6 +107,7 @@ class Builder:
         return Shared((comparison,), charts)
 
     def close(self) -> None:
+        self.stylesheet.close()
         self.exporter.close()
 
 
@@ -123,6 +126,7 @@ def init(job: Job) -> None:
     Finalize(None, exporter.close, exitpriority=10)
     selected = select(Settings(data_dir=Path(job.data_dir)), job.source, job.year)
     _BUILDER = Builder(job, selected, exporter)
+    Finalize(None, _BUILDER.close, exitpriority=10)
 
 
 def shared_for(territory: Territory) -> Shared:
