@@ -180,3 +180,13 @@ def test_the_command_process_imports_no_drawing_library():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_the_fork_server_leaves_at_once_when_the_command_has():
+    """Its teardown (0.4 s with every worker module loaded) kept the command's output open after it ended."""
+    from fiches import pool
+
+    assert "fiches.serverexit" in pool.WORKER_MODULES
+    script = "import atexit; atexit.register(print, 'torn down'); import fiches.serverexit; print('bye', flush=True); raise SystemExit"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "bye\n")  # the handlers registered before it never ran
