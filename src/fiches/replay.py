@@ -60,7 +60,8 @@ def replaying(shared: Mapping[str, str]) -> Iterator[None]:
 
 
 def install() -> None:
-    """Wrap WeasyPrint's SVG image drawing, once per process, if its internals are the expected ones."""
+    """Wrap WeasyPrint's SVG image drawing, once per process (a stream without the internals this
+    module expects is drawn normally)."""
     global _installed
     if _installed:
         return
