@@ -127,3 +127,14 @@ def test_the_stylesheet_parsed_once_gives_the_same_pdf_and_its_fonts_folder_goes
     finally:
         stylesheet.close()
     assert not list(tmp_path.iterdir())
+
+
+def test_the_factsheet_template_links_the_stylesheet_as_the_build_expects():
+    """Otherwise every factsheet would parse it again, unnoticed: same PDFs, only slower."""
+    import inspect
+
+    from fiches.config import TEMPLATES_DIR
+
+    template = (TEMPLATES_DIR / "base.html.j2").read_text(encoding="utf-8")
+    assert render.Stylesheet.LINK.replace(f"../{render.ASSETS}", "{{ assets }}") in template
+    assert inspect.signature(render.html).parameters["assets"].default == f"../{render.ASSETS}"  # {{ assets }} of a factsheet
