@@ -122,11 +122,11 @@ def init(job: Job) -> None:
     exporter = PlotlyExporter()
     exporter.start(wait=False)
     # A pool's worker leaves through os._exit, which skips atexit: multiprocessing runs its own
-    # finalizers first. Closed politely, the browser also removes its profile and page folders.
-    Finalize(None, exporter.close, exitpriority=10)
+    # finalizers first. Closed politely, the browser removes its profile and page folders and the
+    # builder WeasyPrint's font folder; the browser alone if the builder's set-up failed.
+    Finalize(None, lambda: (_BUILDER or exporter).close(), exitpriority=10)
     selected = select(Settings(data_dir=Path(job.data_dir)), job.source, job.year)
     _BUILDER = Builder(job, selected, exporter)
-    Finalize(None, _BUILDER.close, exitpriority=10)
 
 
 def shared_for(territory: Territory) -> Shared:
