@@ -8,7 +8,7 @@ DEP    ?= 12
 JOBS   ?=
 SOURCE ?= auto
 
-.PHONY: install reports report test bench clean system-packages
+.PHONY: install reports report test bench clean system-packages plotly-bundle
 
 install: $(STAMP)
 
@@ -48,6 +48,11 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_build.py
+
+# fiches's plotly.js (templates/plotly): the traces it draws, from the plotly.js pinned in
+# tools/plotly-bundle. Only after changing that pin; needs Node.js and npm, which users never do.
+plotly-bundle:
+	cd tools/plotly-bundle && npm ci --no-audit --no-fund && node build.js
 
 clean:
 	rm -rf $(OUT) data/cache data/raw data/sample data/manifest.json .pytest_cache .hypothesis

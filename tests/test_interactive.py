@@ -269,8 +269,8 @@ def test_balance_ticks_are_round_and_french(span, values, texts):
 def test_write_plotly_js_ships_assets_once(tmp_path):
     href = assets.write_plotly_js(tmp_path)
     version = assets.plotly_js_version()
-    assert href == f"../assets/plotly-{version}.min.js"
-    target = tmp_path / "assets" / f"plotly-{version}.min.js"
+    assert href == f"../assets/plotly-fiches-{version}.min.js"
+    target = tmp_path / "assets" / f"plotly-fiches-{version}.min.js"
     assert target.read_bytes() == assets.PLOTLY_JS.read_bytes()
     for name in assets.SHARED_ASSETS:
         assert (tmp_path / "assets" / name).is_file(), name

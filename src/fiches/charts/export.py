@@ -104,9 +104,10 @@ def _reusing_kaleido_class(kaleido):
 
 
 class PlotlyExporter:
-    """A kaleido browser on its own event-loop thread."""
+    """A kaleido browser on its own event-loop thread, drawing with `plotly_js` (fiches's bundle)."""
 
-    def __init__(self) -> None:
+    def __init__(self, plotly_js: Path = PLOTLY_JS) -> None:
+        self.plotly_js = plotly_js
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._kaleido = None
@@ -129,7 +130,7 @@ class PlotlyExporter:
             self._thread.start()
 
             async def open_browser():
-                browser = _reusing_kaleido_class(kaleido)(n=1, timeout=RENDER_TIMEOUT, mathjax=False, plotlyjs=str(PLOTLY_JS))
+                browser = _reusing_kaleido_class(kaleido)(n=1, timeout=RENDER_TIMEOUT, mathjax=False, plotlyjs=str(self.plotly_js))
                 await browser.open()
                 return browser
 

@@ -1,0 +1,96 @@
+"""fiches's plotly.js bundle (templates/plotly, built by tools/plotly-bundle): pinned, complete, and
+drawing exactly what the full plotly.js of the same version draws."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from fiches import assets
+from fiches.charts import balance_plotly, sankey, treemap
+from fiches.charts.export import PlotlyExporter, find_browser
+from fiches.errors import RenderError
+from fiches.geography import FRANCE, departement
+from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
+
+TOOLS = Path(__file__).resolve().parents[1] / "tools" / "plotly-bundle"
+TRACES = ("bar", "sankey", "treemap")
+
+
+def test_bundle_is_the_pinned_plotly_js():
+    pinned = json.loads((TOOLS / "package.json").read_text())["devDependencies"]["plotly.js"]
+    assert assets.plotly_js_version() == pinned
+    locked = json.loads((TOOLS / "package-lock.json").read_text())["packages"]["node_modules/plotly.js"]["version"]
+    assert locked == pinned
+
+
+def test_bundle_holds_the_traces_fiches_draws_and_no_other():
+    code = assets.PLOTLY_JS.read_text(encoding="utf-8")
+    registered = set(re.findall(r'moduleType:"trace",name:"(\w+)"', code))
+    assert registered == {*TRACES, "scatter"}  # plotly.js's core always registers scatter
+    assert f"(traces: {', '.join(TRACES)})" in code.splitlines()[0]
+    assert assets.PLOTLY_JS.stat().st_size < 2_000_000  # the full bundle is 4.8 MB
+
+
+def test_third_party_notices_ship_with_the_bundle():
+    notices = (assets.PLOTLY_JS.parent / "plotly-THIRD-PARTY.txt").read_text(encoding="utf-8")
+    assert f"plotly.js {assets.plotly_js_version()} (MIT)" in notices
+    assert "d3-hierarchy" in notices and "Redistribution and use in source and binary forms" in notices
+    assert "plotly-THIRD-PARTY.txt" in assets.SHARED_ASSETS
+    assert "plotly-THIRD-PARTY.txt" in assets.PLOTLY_JS.read_text(encoding="utf-8").splitlines()[0]
+
+
+def _full_plotly_js() -> tuple[Path, str]:
+    import plotly
+    from plotly.offline import get_plotlyjs_version
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js", get_plotlyjs_version()
+
+
+def _browser_available() -> bool:
+    try:
+        find_browser()
+    except RenderError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _browser_available(), reason="Chromium absent")
+def test_bundle_draws_the_same_svg_as_the_full_plotly_js(sample_settings):
+    full, version = _full_plotly_js()
+    if version != assets.plotly_js_version():
+        pytest.skip(f"plotly.py ships plotly.js {version}, the bundle is {assets.plotly_js_version()}: nothing to compare with")
+    from fiches.datasource import select
+
+    selected = select(sample_settings, "sample", None)
+    trade = TradeYear(selected.current, selected.previous)
+    comparisons = Comparisons(trade)
+    figures = []
+    for territory in (departement("59"), departement("48"), FRANCE):
+        fs = factsheet(trade, territory, provenance(trade, "t", "2026-01-01T00:00:00+00:00"), comparisons)
+        figures += [
+            (treemap.build(fs.imports.activities, fs.exports.activities), treemap.WIDTH, treemap.HEIGHT),
+            (treemap.build(fs.imports.activities, fs.exports.activities, interactive=True), treemap.WIDTH, treemap.HEIGHT),
+            (sankey.build(fs.exports.sankey, sankey.MAIN_HEIGHT, annotations=False), sankey.WIDTH, sankey.MAIN_HEIGHT),
+            (sankey.build(fs.imports.sankey, sankey.HEIGHT, interactive=True), sankey.WIDTH, sankey.HEIGHT),
+            (balance_plotly.build(fs.partners), 760, 420),
+        ]
+
+    def draw(plotly_js: Path) -> list[str]:
+        with PlotlyExporter(plotly_js) as exporter:
+            return [exporter.svg(figure, width, height) for figure, width, height in figures]
+
+    with_bundle, with_full = draw(assets.PLOTLY_JS), draw(full)
+    assert [len(svg) > 2000 for svg in with_bundle] == [True] * len(figures)
+    for index, (ours, theirs) in enumerate(zip(with_bundle, with_full)):
+        assert _stable_ids(ours) == _stable_ids(theirs), f"figure {index} differs"
+
+
+def _stable_ids(svg: str) -> str:
+    """The SVG with the random id plotly.js gives each cartesian plot (its clip paths) numbered instead."""
+    uids: dict[str, str] = {}
+    return re.sub(r"\b(defs-|clip)([0-9a-f]{6})", lambda m: m[1] + uids.setdefault(m[2], f"uid{len(uids)}"), svg)
