@@ -959,6 +959,43 @@ def test_kill_9_of_a_batch_leaves_no_partial_file_and_the_rerun_completes(sample
 
 
 @pytest.mark.slow
+def test_workers_and_browsers_leave_when_the_command_alone_is_killed(sample_settings, tmp_path):
+    """SIGKILL (or SIGTERM) of the command alone, not of its process group: its fork server, workers
+    and browsers, which could not be told, notice and leave on their own, within seconds."""
+    folder = tmp_path / "out" / "2024" / "departements"
+    process = _fiches("build", "--all", "--source", "sample", "--jobs", "2", "--out", tmp_path / "out",
+                      "--data-dir", sample_settings.data_dir)
+    try:
+        deadline = time.monotonic() + 300
+        while len(_complete_sets(folder)) < 2:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "two factsheets took more than 5 minutes"
+            time.sleep(0.1)
+        tree = _descendants(process.pid)
+        assert any(_is_browser(p) for p in tree)
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate(timeout=30)
+        deadline = time.monotonic() + 30
+        while (alive := [p for p in tree if _is_alive(p)]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert alive == [], "processes of the build outlived its command by 30 s"
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
 def test_a_rerun_removes_temporaries_left_by_a_killed_run(sample_settings, tmp_path):
     from fiches import batch
     from fiches.geography import departement

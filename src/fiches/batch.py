@@ -37,6 +37,7 @@ class Job:
     force: bool
     build_date: str
     plotly_js_href: str = "../assets/plotly.min.js"  # where the interactive pages find plotly.js
+    command_pid: int = 0  # the process that runs the build: its workers leave when it is gone
 
 
 @dataclass
@@ -173,7 +174,8 @@ def build(
 ) -> Report:
     started = time.perf_counter()
     selected = select(settings, source, year)
-    job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, templating.build_date())
+    job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, templating.build_date(),
+              command_pid=os.getpid())
     data_codes = set(TradeYear.codes_in(selected.current))
     outcomes: list[Outcome] = []
     remove_stale_parts(year_dir(out_dir, job.year))  # temporaries of an interrupted run

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import select as os_select  # fiches.datasource.select is the data selection
+import threading
 import time
 from multiprocessing.util import Finalize
 from pathlib import Path
@@ -124,9 +127,55 @@ def init(job: Job) -> None:
     # A pool's worker leaves through os._exit, which skips atexit: multiprocessing runs its own
     # finalizers first. Closed politely, the browser removes its profile and page folders and the
     # builder WeasyPrint's font folder; the browser alone if the builder's set-up failed.
-    Finalize(None, lambda: (_BUILDER or exporter).close(), exitpriority=10)
+    close = lambda: (_BUILDER or exporter).close()  # noqa: E731
+    Finalize(None, close, exitpriority=10)
+    if job.command_pid:
+        threading.Thread(target=_leave_with, args=(job.command_pid, close), name="command-watch", daemon=True).start()
     selected = select(Settings(data_dir=Path(job.data_dir)), job.source, job.year)
     _BUILDER = Builder(job, selected, exporter)
+
+
+#: Seconds a worker whose command is gone gives its browser to close before it exits.
+CLOSE_WHEN_ORPHANED = 5.0
+
+
+def _leave_with(command_pid: int, close) -> None:
+    """Exit, browser closed, as soon as the command that runs the build is gone.
+
+    A command killed outright (SIGKILL, or SIGTERM, which Python does not catch) cannot stop its
+    pool, and its workers would not notice: forked from the fork server, each holds a copy of the
+    pipes the command would have closed, so each would wait for its next task forever, its Chromium
+    beside it, and the fork server with them. This thread waits on the command's pidfd (a poll every
+    half second where there is none); what the worker was writing stays as hidden temporaries,
+    which the next run removes. Once the workers are gone, so is the fork server.
+    """
+    try:
+        handle = os.pidfd_open(command_pid)
+    except ProcessLookupError:  # already gone
+        handle = None
+    except (AttributeError, OSError):  # no pidfd here: poll
+        handle = -1
+    if handle == -1:
+        while _alive(command_pid):
+            time.sleep(0.5)
+    elif handle is not None:
+        os_select.select([handle], [], [])
+    # Politely if it can (the browser removes its folders), but not for long: a chart being drawn
+    # holds the browser, and the browser follows the worker out anyway.
+    closing = threading.Thread(target=close, name="command-gone", daemon=True)
+    closing.start()
+    closing.join(CLOSE_WHEN_ORPHANED)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, under another user
+        return True
+    return True
 
 
 def shared_for(territory: Territory) -> Shared:
