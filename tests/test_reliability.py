@@ -891,6 +891,15 @@ def _complete_sets(folder: Path) -> set[str]:
     return {p.stem for p in folder.glob("*.json")}
 
 
+def _wait_for_sets(process: subprocess.Popen, folder: Path, count: int) -> None:
+    """Until the running build has written `count` complete factsheets (5 minutes at most)."""
+    deadline = time.monotonic() + 300
+    while len(_complete_sets(folder)) < count:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{count} factsheets took more than 5 minutes"
+        time.sleep(0.1)
+
+
 @pytest.mark.slow
 def test_kill_9_of_a_batch_leaves_no_partial_file_and_the_rerun_completes(sample_settings, tmp_path):
     out = tmp_path / "out"
@@ -900,11 +909,7 @@ def test_kill_9_of_a_batch_leaves_no_partial_file_and_the_rerun_completes(sample
     batch_process = _fiches(*args)
     group = batch_process.pid  # start_new_session: its process group
     try:
-        deadline = time.monotonic() + 300
-        while len(_complete_sets(folder)) < 3:
-            assert batch_process.poll() is None, batch_process.communicate()
-            assert time.monotonic() < deadline, "three factsheets took more than 5 minutes"
-            time.sleep(0.1)
+        _wait_for_sets(batch_process, folder, 3)
         tree = _descendants(batch_process.pid)
         os.killpg(group, signal.SIGKILL)
         batch_process.communicate(timeout=30)
@@ -966,11 +971,7 @@ def test_workers_and_browsers_leave_when_the_command_alone_is_killed(sample_sett
     process = _fiches("build", "--all", "--source", "sample", "--jobs", "2", "--out", tmp_path / "out",
                       "--data-dir", sample_settings.data_dir)
     try:
-        deadline = time.monotonic() + 300
-        while len(_complete_sets(folder)) < 2:
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "two factsheets took more than 5 minutes"
-            time.sleep(0.1)
+        _wait_for_sets(process, folder, 2)
         tree = _descendants(process.pid)
         assert any(_is_browser(p) for p in tree)
         os.kill(process.pid, signal.SIGKILL)
