@@ -149,17 +149,7 @@ def _leave_with(command_pid: int, close) -> None:
     half second where there is none); what the worker was writing stays as hidden temporaries,
     which the next run removes. Once the workers are gone, so is the fork server.
     """
-    try:
-        handle = os.pidfd_open(command_pid)
-    except ProcessLookupError:  # already gone
-        handle = None
-    except (AttributeError, OSError):  # no pidfd here: poll
-        handle = -1
-    if handle == -1:
-        while _alive(command_pid):
-            time.sleep(0.5)
-    elif handle is not None:
-        os_select.select([handle], [], [])
+    _wait_for_exit(command_pid)
     # Politely if it can (the browser removes its folders), but not for long: a chart being drawn
     # holds the browser, and the browser follows the worker out anyway.
     closing = threading.Thread(target=close, name="command-gone", daemon=True)
@@ -168,13 +158,26 @@ def _leave_with(command_pid: int, close) -> None:
     os._exit(1)
 
 
+def _wait_for_exit(pid: int) -> None:
+    """Return once process `pid` has ended: on its pidfd, or polling where there is none."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:  # already gone
+        return
+    except (AttributeError, OSError):  # no pidfd here
+        while _alive(pid):
+            time.sleep(0.5)
+        return
+    os_select.select([handle], [], [])
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, under another user
-        return True
+        pass
     return True
 
 
