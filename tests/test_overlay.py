@@ -41,6 +41,18 @@ def test_a_wrapped_plotly_label_becomes_one_block_of_lines():
     assert lifted.width == 760 and lifted.height == 400
 
 
+def test_a_label_on_the_page_has_one_element_per_change_of_weight():
+    """Lines are joined by newlines (kept by white-space: pre), runs of one weight merged across
+    them: the bold name over two lines is one <b>, and no <br>."""
+    page = overlay.html(overlay.lift(SVG.format(TREEMAP_TEXT)))
+    body = re.fullmatch(r'<span class="cl cl-m" style="[^"]+">(.*)</span>', page, re.S).group(1)
+    assert body == "<b>Farines et\namidons\n</b>201,0 M€ · 27,3 %"
+    label = overlay.Label(0, 10, 10, "start", "#1d1d1f", True, False,
+                          ((), (overlay.Run("gras", True), overlay.Run(" maigre", False)), (), (overlay.Run("fin", True),)))
+    body = re.fullmatch(r'<span class="cl cl-b" style="[^"]+">(.*)</span>', overlay.html(overlay.Lifted("", 100, 100, (label,))), re.S).group(1)
+    assert body == '\ngras<span class="cl-n"> maigre\n\n</span>fin'  # empty lines kept
+
+
 def test_anchors_styles_and_inherited_colours():
     svg = SVG.format(
         '<g fill="#6a3d9a" font-size="9" font-weight="700"><text x="403.2" y="15.9" text-anchor="end">Exportations →</text></g>'

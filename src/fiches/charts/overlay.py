@@ -428,6 +428,21 @@ def css(label: Label, width: float) -> str:
     return ";".join(parts)
 
 
+def _weight_runs(label: Label) -> list[Run]:
+    """A label's text as runs of one weight each, its lines joined by newlines (.cl keeps them:
+    white-space: pre). A treemap tile's bold name over two lines is then one <b>, not two plus a
+    <br>: every element costs WeasyPrint a computed style, and a label has a hundred and more."""
+    runs: list[Run] = []
+    for index, line in enumerate(label.lines):
+        pieces = ([Run("\n", runs[-1].bold if runs else label.bold)] if index else []) + [run for run in line if run.text]
+        for run in pieces:
+            if runs and runs[-1].bold == run.bold:
+                runs[-1] = Run(runs[-1].text + run.text, run.bold)
+            else:
+                runs.append(run)
+    return runs
+
+
 def html(lifted: Lifted) -> str:
     """The labels as escaped, absolutely positioned spans, to follow the chart's <img> in its canvas."""
     from html import escape
@@ -437,13 +452,10 @@ def html(lifted: Lifted) -> str:
         classes = "cl" + {"start": "", "middle": " cl-m", "end": " cl-e"}[label.anchor]
         classes += " cl-b" if label.bold else ""
         classes += " cl-i" if label.italic else ""
-        body = "<br>".join(
-            "".join(
-                escape(run.text, quote=False) if run.bold == label.bold else
-                (f"<b>{escape(run.text, quote=False)}</b>" if run.bold else f'<span class="cl-n">{escape(run.text, quote=False)}</span>')
-                for run in line
-            )
-            for line in label.lines
+        body = "".join(
+            escape(run.text, quote=False) if run.bold == label.bold else
+            (f"<b>{escape(run.text, quote=False)}</b>" if run.bold else f'<span class="cl-n">{escape(run.text, quote=False)}</span>')
+            for run in _weight_runs(label)
         )
         parts.append(f'<span class="{classes}" style="{css(label, lifted.width)}">{body}</span>')
     return "".join(parts)
