@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -52,6 +53,23 @@ class Run:
     cpu: float  # CPU seconds the whole machine spent meanwhile: the command's processes, and a little noise
     steal: float  # seconds the hypervisor gave this machine's CPUs to others meanwhile
     peak: float  # MB, with `memory`
+    log: str = ""  # the command's standard error: fiches logs one line per factsheet there
+
+
+#: A factsheet that took longer than this in a parallel build is named in the round's line (a
+#: stalled browser shows there, and in the WARNING lines printed with it).
+SLOW_FACTSHEET = 10.0
+_BUILT = re.compile(r"^INFO built (\S+) \(([\d.]+) s\)$", re.M)
+
+
+def anomalies(log: str) -> str:
+    """What a build's log says went wrong or slow: its warnings and its slowest factsheet, if slow."""
+    notes = [line for line in log.splitlines() if line.startswith(("WARNING", "ERROR"))]
+    durations = [(float(seconds), code) for code, seconds in _BUILT.findall(log)]
+    if durations and max(durations)[0] > SLOW_FACTSHEET:
+        seconds, code = max(durations)
+        notes.append(f"slowest factsheet: {code} in {seconds:.1f} s")
+    return "".join(f"\n    ! {note}" for note in notes)
 
 
 def _cpu_times() -> tuple[float, float]:
@@ -109,7 +127,7 @@ def timed(command: list[str], env: dict[str, str], memory: bool = False) -> Run:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {err.decode()[-2000:]}")
-    return Run(elapsed, busy_after - busy_before, steal_after - steal_before, peak)
+    return Run(elapsed, busy_after - busy_before, steal_after - steal_before, peak, err.decode(errors="replace"))
 
 
 def main() -> None:
@@ -154,7 +172,7 @@ def main() -> None:
                 f"round {round_}: build {build.wall:6.1f} s ({pdfs} PDFs; CPU {build.cpu:5.1f} s, steal {build.steal:4.1f} s)   "
                 f"WeasyPrint alone {floor.wall:6.1f} s ({len(pages)} pages; CPU {floor.cpu:5.1f} s, steal {floor.steal:4.1f} s)   "
                 f"ratio {build.wall / floor.wall:4.2f}, in CPU {build.cpu / floor.cpu:4.2f}   "
-                f"second run {again:4.1f} s   ({'build' if round_ % 2 else 'floor'} first)",
+                f"second run {again:4.1f} s   ({'build' if round_ % 2 else 'floor'} first){anomalies(build.log)}",
                 flush=True,
             )
         peak = timed([*command, "--force"], env, memory=True).peak
