@@ -873,6 +873,60 @@ def test_chromium_killed_mid_run_is_restarted_and_the_run_continues(sample_setti
     assert not [p for p in _descendants(os.getpid()) if _is_browser(p)], "a Chromium outlived its exporter"
 
 
+def _delayed_after(monkeypatch, command: str, seconds: float) -> None:
+    """Every DevTools command `command` answers, then its sender dawdles `seconds` before the next
+    one: a process too busy to follow its browser (a worker importing WeasyPrint meanwhile)."""
+    import asyncio
+
+    from choreographer.protocol import devtools_async
+
+    real = devtools_async.Session.send_command
+
+    async def send_command(self, name, *args, **kwargs):
+        answer = await real(self, name, *args, **kwargs)
+        if name == command:
+            await asyncio.sleep(seconds)
+        return answer
+
+    monkeypatch.setattr(devtools_async.Session, "send_command", send_command)
+
+
+_BAR = {"data": [{"type": "bar", "x": [1, 2], "y": [3, 4]}], "layout": {}}
+
+
+@pytest.mark.slow
+def test_a_browser_whose_page_loads_before_its_process_looks_still_starts(monkeypatch):
+    """Kaleido turns the page's events on only after loading it: a page loaded by then never
+    reported its load, and the start waited forever. fiches turns them on first."""
+    from fiches.charts import export
+
+    _delayed_after(monkeypatch, "Page.navigate", 2.0)  # the page (a local file) is loaded well within that
+    monkeypatch.setattr(export, "START_TIMEOUT", 20.0)
+    with export.PlotlyExporter() as exporter:
+        started = time.monotonic()
+        assert re.match(r"<(\w+:)?svg\b", exporter.svg(_BAR, 200, 100))
+        assert exporter.starts == 1 and time.monotonic() - started < 15
+
+
+@pytest.mark.slow
+def test_a_browser_that_never_opens_is_stopped_started_again_then_reported(monkeypatch, caplog):
+    from fiches.charts import export
+    from fiches.errors import RenderError
+
+    _delayed_after(monkeypatch, "Page.navigate", 3600)  # the page never reports ready
+    monkeypatch.setattr(export, "START_TIMEOUT", 3.0)
+    exporter = export.PlotlyExporter()
+    with caplog.at_level(logging.WARNING, logger="fiches"), pytest.raises(RenderError, match="impossible de démarrer Chromium"):
+        exporter.svg(_BAR, 200, 100)
+    exporter.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "impossible de démarrer Chromium pour les graphiques : TimeoutError : nouvel essai"]
+    deadline = time.monotonic() + 10
+    while [p for p in _descendants(os.getpid()) if _is_browser(p)] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in _descendants(os.getpid()) if _is_browser(p)], "an abandoned Chromium kept running"
+
+
 def _fiches(*args, env_extra: dict | None = None, **kwargs) -> subprocess.Popen:
     env = {**os.environ, **(env_extra or {})}
     return subprocess.Popen(

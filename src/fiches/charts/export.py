@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RENDER_TIMEOUT = 90.0
+#: A browser that has not opened its page by then is abandoned (stopped) and started again.
+START_TIMEOUT = 60.0
 #: Debian's headless shell first: the same renderer and the same SVG, with half the start-up CPU
 #: (1.7 s instead of 3.4 s measured here) since it carries no windowing browser around it.
 CHROMIUM_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "chrome")
@@ -63,6 +65,10 @@ def _fontconfig_file() -> Path:
     return path
 
 
+class BrowserMissing(RenderError):
+    """No Chromium to start: starting again would not help."""
+
+
 def find_browser() -> str:
     configured = os.environ.get("BROWSER_PATH")
     if configured:
@@ -71,36 +77,77 @@ def find_browser() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise RenderError(
+    raise BrowserMissing(
         "Chromium introuvable : installez-le (make install, paquets Debian chromium-headless-shell ou chromium) "
         "ou définissez BROWSER_PATH"
     )
 
 
-#: Kaleido reloads its page (and re-parses 4 MB of plotly.js) after every chart; we reload every N.
+#: Kaleido reloads its page (and parses plotly.js again) after every chart; fiches every N charts.
 RELOAD_EVERY = 200
 
 
-def _reusing_kaleido_class(kaleido):
-    """Kaleido whose tab is reused between charts and reloaded only every RELOAD_EVERY renders.
+def _kaleido_class(kaleido):
+    """Kaleido whose tab loads its page without a race, and is reused between charts.
 
-    Plotly.toImage draws each figure in a fresh, purged div, so reusing the page is safe; the
-    periodic reload bounds the page's memory. Without the hook (another kaleido), the default applies.
+    - Kaleido navigates its tab to its page and only then enables the tab's page events: a page that
+      has finished loading by then never sends the load event it waits for, and the browser's start
+      waits forever. A busy process (a worker importing WeasyPrint while its browser starts, the other
+      worker's browser starting on the same two cores) is slow enough to lose that race, and did, about
+      once in a few hundred starts. Here the events are enabled first, then the page is loaded.
+    - Plotly.toImage draws each figure in a fresh, purged div, so reusing the page is safe; it is
+      reloaded every RELOAD_EVERY renders, which bounds its memory.
+    Without the internals this relies on (another kaleido), kaleido's own class is used.
     """
+    try:
+        from kaleido._kaleido_tab import _tab as kaleido_tab
+    except ImportError:
+        return kaleido.Kaleido
+    needed = (hasattr(kaleido.Kaleido, "_return_kaleido_tab") and hasattr(kaleido.Kaleido, "_conform_tabs")
+              and all(hasattr(kaleido_tab, name) for name in ("_KaleidoTab", "_subscribe_new", "_raise_error", "_dtools")))
+    if not needed:
+        return kaleido.Kaleido
 
-    class ReusingKaleido(kaleido.Kaleido):
+    class LoadingTab(kaleido_tab._KaleidoTab):
+        async def navigate(self, url: str = "") -> None:
+            check = kaleido_tab._raise_error
+            check(await self.tab.send_command("Page.enable"))
+            check(await self.tab.send_command("Runtime.enable"))  # reports the blank page's context: before subscribing
+            javascript_ready = kaleido_tab._subscribe_new(self.tab, "Runtime.executionContextCreated")
+            page_ready = kaleido_tab._subscribe_new(self.tab, "Page.loadEventFired")
+            await self._apply_headers()
+            check(await self.tab.send_command("Page.navigate", params={"url": url}))
+            self._current_js_id = kaleido_tab._dtools.get_js_id(await javascript_ready)
+            await page_ready
+            self.js_logger.reset()
+
+    class FichesKaleido(kaleido.Kaleido):
         _renders_since_reload = 0
+
+        async def _conform_tabs(self, tabs=None) -> None:
+            loading = [LoadingTab(tab, headers=self._headers) for tab in (tabs or list(self.tabs.values()))]
+            await asyncio.gather(*(tab.navigate(self._index) for tab in loading))
+            for tab in loading:
+                self._total_tabs += 1
+                await self.tabs_ready.put(tab)
 
         async def _return_kaleido_tab(self, tab):
             self._renders_since_reload += 1
             if self._renders_since_reload >= RELOAD_EVERY:
                 self._renders_since_reload = 0
-                await tab.reload()
+                await tab.reload()  # the page and runtime events are on by now: no race
             await self.tabs_ready.put(tab)
 
-    if not hasattr(kaleido.Kaleido, "_return_kaleido_tab"):
-        return kaleido.Kaleido
-    return ReusingKaleido
+    return FichesKaleido
+
+
+async def _finish_tasks() -> None:
+    """Cancel what still runs on this event loop and wait for it: nothing is left pending when the
+    loop stops, and no error is left unretrieved (asyncio would print either on standard error)."""
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class PlotlyExporter:
@@ -112,6 +159,7 @@ class PlotlyExporter:
         self._thread: threading.Thread | None = None
         self._kaleido = None
         self._opening = None
+        self._starting = None  # the browser being opened, to stop if it never opens
         self.starts = 0
 
     def _run(self, coroutine, timeout: float = RENDER_TIMEOUT):
@@ -130,7 +178,8 @@ class PlotlyExporter:
             self._thread.start()
 
             async def open_browser():
-                browser = _reusing_kaleido_class(kaleido)(n=1, timeout=RENDER_TIMEOUT, mathjax=False, plotlyjs=str(self.plotly_js))
+                browser = _kaleido_class(kaleido)(n=1, timeout=RENDER_TIMEOUT, mathjax=False, plotlyjs=str(self.plotly_js))
+                self._starting = browser
                 await browser.open()
                 return browser
 
@@ -138,23 +187,50 @@ class PlotlyExporter:
         if wait and self._kaleido is None:
             opening, self._opening = self._opening, None
             try:
-                self._kaleido = opening.result(60)
+                self._kaleido = opening.result(START_TIMEOUT)
             except Exception as exc:
-                self._stop_loop()
-                raise RenderError(f"impossible de démarrer Chromium pour les graphiques : {exc}") from None
+                self._abandon(opening)
+                raise RenderError(f"impossible de démarrer Chromium pour les graphiques : {str(exc) or type(exc).__name__}") from None
+            self._starting = None
             self.starts += 1
+
+    def _abandon(self, opening) -> None:
+        """Stop a browser that did not open: its processes (none is left behind), its start, the loop."""
+        browser, self._starting = self._starting, None
+        process = getattr(browser, "subprocess", None)
+        if process is not None and process.poll() is None:
+            try:
+                self._run(browser.close(), timeout=10)
+            except Exception as exc:  # a browser stuck starting may not close politely
+                log.debug("arrêt de Chromium : %s", exc)
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+        opening.cancel()
+        try:
+            self._run(_finish_tasks(), timeout=10)
+        except Exception as exc:
+            log.debug("arrêt du démarrage de Chromium : %s", exc)
+        self._stop_loop()
 
     def svg(self, figure, width: int, height: int) -> str:
         opts = {"format": "svg", "width": width, "height": height, "scale": 1}
         for attempt in (1, 2):
-            self.start()
             try:
+                self.start()
                 data = self._run(self._kaleido.calc_fig(figure, opts=opts))
                 return svgclean.slim(_strip_xml_prolog(data.decode("utf-8")))
-            except Exception as exc:  # the browser died or hung: restart it once
+            except BrowserMissing:
+                raise
+            except Exception as exc:  # the browser died, hung, or did not start: start it again, once
                 if attempt == 2:
+                    if isinstance(exc, RenderError):
+                        raise
                     raise RenderError(f"le rendu d'un graphique a échoué deux fois : {exc}") from None
-                log.warning("Chromium ne répond plus (%s) : redémarrage", type(exc).__name__)
+                if isinstance(exc, RenderError):
+                    log.warning("%s : nouvel essai", exc)
+                else:
+                    log.warning("Chromium ne répond plus (%s) : redémarrage", type(exc).__name__)
                 self.close()
         raise AssertionError("unreachable")
 
@@ -166,11 +242,13 @@ class PlotlyExporter:
 
     def close(self) -> None:
         if self._opening is not None:  # started without waiting and never used
+            opening, self._opening = self._opening, None
             try:
-                self._kaleido = self._opening.result(60)
+                self._kaleido = opening.result(START_TIMEOUT)
+                self._starting = None
             except Exception as exc:
                 log.debug("démarrage de Chromium : %s", exc)
-            self._opening = None
+                self._abandon(opening)
         if self._kaleido is not None:
             try:
                 self._run(self._kaleido.close(), timeout=20)
