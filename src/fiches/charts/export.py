@@ -93,8 +93,8 @@ def _kaleido_class(kaleido):
     - Kaleido navigates its tab to its page and only then enables the tab's page events: a page that
       has finished loading by then never sends the load event it waits for, and the browser's start
       waits forever. A busy process (a worker importing WeasyPrint while its browser starts, the other
-      worker's browser starting on the same two cores) is slow enough to lose that race, and did, about
-      once in a few hundred starts. Here the events are enabled first, then the page is loaded.
+      worker's browser starting on the same two cores) is slow enough to lose that race, and did in two
+      benchmark runs. Here the events are enabled first, then the page is loaded.
     - Plotly.toImage draws each figure in a fresh, purged div, so reusing the page is safe; it is
       reloaded every RELOAD_EVERY renders, which bounds its memory.
     Without the internals this relies on (another kaleido), kaleido's own class is used.
