@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,39 @@ def test_charts_are_vector_text_in_the_bundled_font(built):
     assert families and all(name.startswith("Lato") for name in families), families
     text = _norm(" ".join(p.extract_text() for p in PdfReader(pdf).pages))
     assert "Autres pays" in text and "Solde" in text  # chart labels are searchable text
+
+
+def test_the_spreadsheet_holds_the_json_figures(built):
+    from openpyxl import load_workbook
+
+    out, _ = built
+    base = out / "2024" / "departements" / "12-aveyron"
+    data = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
+    workbook = load_workbook(base.with_suffix(".xlsx"), read_only=True)
+
+    def rows(title: str) -> list[tuple]:
+        header, *body = workbook[title].iter_rows(values_only=True)
+        return [row + (None,) * (len(header) - len(row)) for row in body]  # read-only mode drops trailing blanks
+
+    summary = {row[0].removesuffix(" (échantillon synthétique, chiffres fictifs)"): row[1:] for row in rows("Synthèse")}
+    assert summary["Exportations"] == (data["exports"]["total_eur"], data["exports"]["total"])
+    assert summary["Solde"] == (data["balance_eur"], data["balance"])
+    assert rows("Partenaires") == [(p["code"], p["label"], p["exports_eur"], p["imports_eur"], p["balance_eur"]) for p in data["partners"]]
+    assert [(r[1], r[3]) for r in rows("Activités") if r[0] == "Exportations"] == [(a["code"], a["value_eur"]) for a in data["exports"]["activities"]]
+    flows = [
+        (scope, "Exportations" if sankey["flow"] == "E" else "Importations", l["source"], l["target"], l["value_eur"], "oui" if l["top"] else None)
+        for scope, sankeys in ((data["territory"]["name"], (data["exports"]["sankey"], data["imports"]["sankey"])),
+                               (data["region"]["name"], (data["region"]["exports"], data["region"]["imports"])),
+                               ("France", (data["france"]["exports"], data["france"]["imports"])))
+        for sankey in sankeys for l in sankey["links"]
+    ]
+    assert rows("Flux") == flows  # every link of the six Sankeys; a flow outside the top five is a blank cell
+    assert sum(1 for flow in flows if flow[-1] == "oui") == 30
+    # No empty text cells (openpyxl writes "" as an inline string with no text, which spreadsheets
+    # may flag): a blank is no cell at all.
+    with zipfile.ZipFile(base.with_suffix(".xlsx")) as archive:
+        sheets = {name: archive.read(name).decode() for name in archive.namelist() if name.startswith("xl/worksheets/")}
+    assert {name: len(re.findall(r'<c [^>]*t="inlineStr"(?:/>|>(?!<is>))', xml)) for name, xml in sheets.items()} == dict.fromkeys(sheets, 0)
 
 
 def test_spreadsheets_are_written_through_lxml():

@@ -357,7 +357,7 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
         for model in models:
             for link in model.links:
                 flows.append([scope, "Exportations" if model.flow == "E" else "Importations",
-                              model.left[link.source].label, model.right[link.target].label, link.value, "oui" if link.top else ""])
+                              model.left[link.source].label, model.right[link.target].label, link.value, "oui" if link.top else None])
     sheet("Flux", ["Territoire", "Flux", "Origine", "Destination", "Valeur (€)", "Cinq premiers flux"], flows)
     # Saved in memory first: a full disk then fails one plain write, instead of cutting openpyxl's
     # zip stream half-way (which leaves generators that complain when garbage-collected).
