@@ -431,7 +431,7 @@ def css(label: Label, width: float) -> str:
 def _weight_runs(label: Label) -> list[Run]:
     """A label's text as runs of one weight each, its lines joined by newlines (.cl keeps them:
     white-space: pre). A treemap tile's bold name over two lines is then one <b>, not two plus a
-    <br>: every element costs WeasyPrint a computed style, and a label has a hundred and more."""
+    <br>: every element costs WeasyPrint a computed style, and a factsheet has some 170 labels."""
     runs: list[Run] = []
     for index, line in enumerate(label.lines):
         pieces = ([Run("\n", runs[-1].bold if runs else label.bold)] if index else []) + [run for run in line if run.text]
