@@ -823,6 +823,14 @@ def _kill_browsers(pid: int) -> list[int]:
     return browsers
 
 
+def _browsers_left(within: float) -> list[int]:
+    """This process's Chromium descendants still running after waiting up to `within` seconds for them to go."""
+    deadline = time.monotonic() + within
+    while (left := [p for p in _descendants(os.getpid()) if _is_browser(p)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
 def _builder(sample_settings: Settings, out: Path):
     from fiches import batch, templating, worker
     from fiches.datasource import select
@@ -867,10 +875,7 @@ def test_chromium_killed_mid_run_is_restarted_and_the_run_continues(sample_setti
         builder.close()
     pdf = tmp_path / "2024" / "departements" / "81-tarn.pdf"
     assert subprocess.run(["pdfinfo", str(pdf)], capture_output=True).returncode == 0
-    deadline = time.monotonic() + 10
-    while [p for p in _descendants(os.getpid()) if _is_browser(p)] and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [p for p in _descendants(os.getpid()) if _is_browser(p)], "a Chromium outlived its exporter"
+    assert not _browsers_left(within=10), "a Chromium outlived its exporter"
 
 
 def _delayed_after(monkeypatch, command: str, seconds: float) -> None:
@@ -921,10 +926,7 @@ def test_a_browser_that_never_opens_is_stopped_started_again_then_reported(monke
     exporter.close()
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
         "impossible de démarrer Chromium pour les graphiques : TimeoutError : nouvel essai"]
-    deadline = time.monotonic() + 10
-    while [p for p in _descendants(os.getpid()) if _is_browser(p)] and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [p for p in _descendants(os.getpid()) if _is_browser(p)], "an abandoned Chromium kept running"
+    assert not _browsers_left(within=10), "an abandoned Chromium kept running"
 
 
 def _fiches(*args, env_extra: dict | None = None, **kwargs) -> subprocess.Popen:
