@@ -11,6 +11,7 @@ import pytest
 
 from fiches import assets
 from fiches.charts import balance_plotly, sankey, treemap
+from fiches.charts import export
 from fiches.charts.export import PlotlyExporter, find_browser
 from fiches.errors import RenderError
 from fiches.geography import FRANCE, departement
@@ -58,12 +59,8 @@ def _browser_available() -> bool:
     return True
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not _browser_available(), reason="Chromium absent")
-def test_bundle_draws_the_same_svg_as_the_full_plotly_js(sample_settings):
-    full, version = _full_plotly_js()
-    if version != assets.plotly_js_version():
-        pytest.skip(f"plotly.py ships plotly.js {version}, the bundle is {assets.plotly_js_version()}: nothing to compare with")
+def _figures(sample_settings) -> list[tuple[dict, int, int]]:
+    """Every kind of plotly figure fiches draws, for a large département, a small one and France."""
     from fiches.datasource import select
 
     selected = select(sample_settings, "sample", None)
@@ -79,15 +76,38 @@ def test_bundle_draws_the_same_svg_as_the_full_plotly_js(sample_settings):
             (sankey.build(fs.imports.sankey, sankey.HEIGHT, interactive=True), sankey.WIDTH, sankey.HEIGHT),
             (balance_plotly.build(fs.partners), 760, 420),
         ]
+    return figures
 
-    def draw(plotly_js: Path) -> list[str]:
-        with PlotlyExporter(plotly_js) as exporter:
-            return [exporter.svg(figure, width, height) for figure, width, height in figures]
 
-    with_bundle, with_full = draw(assets.PLOTLY_JS), draw(full)
+def _draw(figures, plotly_js: Path = assets.PLOTLY_JS) -> list[str]:
+    with PlotlyExporter(plotly_js) as exporter:
+        return [exporter.svg(figure, width, height) for figure, width, height in figures]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _browser_available(), reason="Chromium absent")
+def test_bundle_draws_the_same_svg_as_the_full_plotly_js(sample_settings):
+    full, version = _full_plotly_js()
+    if version != assets.plotly_js_version():
+        pytest.skip(f"plotly.py ships plotly.js {version}, the bundle is {assets.plotly_js_version()}: nothing to compare with")
+    figures = _figures(sample_settings)
+    with_bundle, with_full = _draw(figures), _draw(figures, full)
     assert [len(svg) > 2000 for svg in with_bundle] == [True] * len(figures)
     for index, (ours, theirs) in enumerate(zip(with_bundle, with_full)):
         assert _stable_ids(ours) == _stable_ids(theirs), f"figure {index} differs"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _browser_available(), reason="Chromium absent")
+def test_the_page_style_that_spares_layout_changes_nothing_drawn(sample_settings, monkeypatch):
+    """PAGE_STYLE keeps the browser from laying out the figures being drawn: the same SVG, faster."""
+    figures = _figures(sample_settings)
+    spared = _draw(figures)
+    monkeypatch.setattr(export, "PAGE_STYLE", "")
+    laid_out = _draw(figures)
+    for index, (ours, theirs) in enumerate(zip(spared, laid_out)):
+        assert _stable_ids(ours) == _stable_ids(theirs), f"figure {index} differs"
+    assert "<text" in "".join(laid_out)  # the treemaps' measured texts are in what was compared
 
 
 def _stable_ids(svg: str) -> str:

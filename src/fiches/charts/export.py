@@ -141,6 +141,24 @@ def _kaleido_class(kaleido):
     return FichesKaleido
 
 
+#: The style of the browser's page. Plotly.toImage draws each figure in a div of its own (off screen,
+#: a child of the body) and measures every text of a treemap's tiles in a separate <svg>, each
+#: measurement forcing the browser to lay out all that changed on the page: the figure drawn so far
+#: included, which no SVG export needs. Hidden content is skipped by layout until something inside
+#: it is measured, so only the measured texts are laid out: the same SVG, with 40 % less of the
+#: browser's time for a treemap (about 35 ms of CPU per factsheet, measured).
+PAGE_STYLE = "body > div { content-visibility: hidden; }"
+
+
+def _page(kaleido, plotly_js: Path):
+    """Kaleido's page (its header ends inside <head>), with PAGE_STYLE, fiches's plotly.js and no MathJax."""
+
+    class Page(kaleido.PageGenerator):
+        header = f"{kaleido.PageGenerator.header}        <style>{PAGE_STYLE}</style>\n"
+
+    return Page(plotly=str(plotly_js), mathjax=False)
+
+
 async def _finish_tasks() -> None:
     """Cancel what still runs on this event loop and wait for it: nothing is left pending when the
     loop stops, and no error is left unretrieved (asyncio would print either on standard error)."""
@@ -178,7 +196,7 @@ class PlotlyExporter:
             self._thread.start()
 
             async def open_browser():
-                browser = _kaleido_class(kaleido)(n=1, timeout=RENDER_TIMEOUT, mathjax=False, plotlyjs=str(self.plotly_js))
+                browser = _kaleido_class(kaleido)(n=1, timeout=RENDER_TIMEOUT, page_generator=_page(kaleido, self.plotly_js))
                 self._starting = browser
                 await browser.open()
                 return browser
