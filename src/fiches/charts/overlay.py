@@ -365,7 +365,7 @@ def lift(svg: str) -> Lifted:
                 walk(child, matrix, props, clipped or bool(child.get("clip-path") or child.get("mask")))
 
     walk(root, parse_transform(root.get("transform")), _properties(root, {}), False)
-    return Lifted(ET.tostring(root, encoding="unicode"), width, height, tuple(labels))
+    return Lifted(svgclean.serialize(root), width, height, tuple(labels))
 
 
 # -- on the page ------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ import xml.etree.ElementTree as ET
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
-ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", XLINK_NS)
 
 #: Properties that change what is painted in a PDF; every other declaration is screen-only.
@@ -48,6 +47,23 @@ GEOMETRY = frozenset({"clipPath", "mask", "pattern", "marker", "symbol", "defs",
 _DECLARATION = re.compile(r"\s*([a-zA-Z-]+)\s*:\s*([^;]*?)\s*(?:;|$)")
 #: An SVG number: sign, digits with or without a point, exponent.
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def serialize(root: ET.Element) -> str:
+    """An SVG tree as text, in the SVG namespace by default (`<svg xmlns=…>`, never `<ns0:svg>`).
+
+    Not through ElementTree's global prefix registry: other libraries rewrite it (WeasyPrint's
+    metadata module does on import), and the same chart would be written differently depending on
+    what was imported first. The tree's SVG elements lose their namespace in place.
+    """
+    qualified = f"{{{SVG_NS}}}"
+    if not root.tag.startswith(qualified):
+        return ET.tostring(root, encoding="unicode")
+    for element in root.iter():
+        if element.tag.startswith(qualified):
+            element.tag = element.tag[len(qualified):]
+    root.set("xmlns", SVG_NS)
+    return ET.tostring(root, encoding="unicode")
 
 
 def local_name(tag: str) -> str:
@@ -191,4 +207,4 @@ def slim(svg: str) -> str:
     _dissolve(root)
     for name in ("style", "class"):
         root.attrib.pop(name, None)
-    return ET.tostring(root, encoding="unicode")
+    return serialize(root)
