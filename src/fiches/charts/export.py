@@ -203,14 +203,18 @@ class PlotlyExporter:
 
             self._opening = asyncio.run_coroutine_threadsafe(open_browser(), self._loop)
         if wait and self._kaleido is None:
-            opening, self._opening = self._opening, None
-            try:
-                self._kaleido = opening.result(START_TIMEOUT)
-            except Exception as exc:
-                self._abandon(opening)
-                raise RenderError(f"impossible de démarrer Chromium pour les graphiques : {str(exc) or type(exc).__name__}") from None
-            self._starting = None
+            self._wait_for_opening()
             self.starts += 1
+
+    def _wait_for_opening(self) -> None:
+        """Take the browser being opened, or stop it (RenderError) if it does not open in time."""
+        opening, self._opening = self._opening, None
+        try:
+            self._kaleido = opening.result(START_TIMEOUT)
+        except Exception as exc:
+            self._abandon(opening)
+            raise RenderError(f"impossible de démarrer Chromium pour les graphiques : {str(exc) or type(exc).__name__}") from None
+        self._starting = None
 
     def _abandon(self, opening) -> None:
         """Stop a browser that did not open: its processes (none is left behind), its start, the loop."""
@@ -260,13 +264,10 @@ class PlotlyExporter:
 
     def close(self) -> None:
         if self._opening is not None:  # started without waiting and never used
-            opening, self._opening = self._opening, None
             try:
-                self._kaleido = opening.result(START_TIMEOUT)
-                self._starting = None
-            except Exception as exc:
-                log.debug("démarrage de Chromium : %s", exc)
-                self._abandon(opening)
+                self._wait_for_opening()
+            except RenderError as exc:
+                log.debug("%s", exc)
         if self._kaleido is not None:
             try:
                 self._run(self._kaleido.close(), timeout=20)
