@@ -82,8 +82,8 @@ def test_charts_with_the_same_name_but_another_drawing_are_not_confused():
 
 @pytest.mark.slow
 def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_settings, tmp_path, monkeypatch):
-    """Real factsheets: the région's and France's Sankeys replayed from the second on, the stylesheet
-    parsed once: the same PDFs."""
+    """Real factsheets: the région's and France's Sankeys replayed from the second on, the pages
+    comparing with them laid out once, the stylesheet parsed once: the same PDFs."""
     from fiches import batch, templating, worker
     from fiches.datasource import select
     from fiches.geography import departement
@@ -93,10 +93,10 @@ def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_s
     renders = []
     real = render.pdf_bytes
 
-    def both(document, slug, charts, shared=(), stylesheet=None):
+    def both(document, slug, charts, shared=(), stylesheet=None, pages=None):
         shared = list(shared)
-        with_replay = real(document, slug, charts, shared=shared, stylesheet=stylesheet)
-        renders.append((len(shared), stylesheet is not None, with_replay == real(document, slug, charts)))
+        with_replay = real(document, slug, charts, shared=shared, stylesheet=stylesheet, pages=pages)
+        renders.append((len(shared), stylesheet is not None, pages is not None, with_replay == real(document, slug, charts)))
         return with_replay
 
     monkeypatch.setattr(render, "pdf_bytes", both)
@@ -106,8 +106,9 @@ def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_s
             assert builder.build(departement(code)).status == "built"
     finally:
         builder.close()
-    assert renders == [(4, True, True)] * 3
+    assert renders == [(4, True, True, True)] * 3
     assert replay.counts == {"recorded": 4, "replayed": 8}
+    assert builder.pages.counts == {"kept": 2, "reused": 4}
 
 
 def test_the_stylesheet_parsed_once_gives_the_same_pdf_and_its_fonts_folder_goes_at_close(tmp_path, monkeypatch):

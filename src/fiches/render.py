@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.styles import Font
 
 from fiches import formatting, replay
+from fiches.sharedpages import SharedPages
 from fiches.atomic import atomic_path, os_error_text
 from fiches.charts import balance, history, sankey, treemap
 from fiches.charts.chart import Chart
@@ -139,8 +140,7 @@ class Stylesheet:
     def __init__(self) -> None:
         self._parsed = None
 
-    def options(self) -> dict:
-        """WeasyPrint's options for a document whose LINK was removed."""
+    def _parse(self) -> dict:
         if self._parsed is None:
             import weasyprint
             from weasyprint.text.fonts import FontConfiguration
@@ -150,6 +150,16 @@ class Stylesheet:
             self._parsed = {"stylesheets": [css], "font_config": fonts}
         return self._parsed
 
+    @property
+    def stylesheets(self) -> list:
+        """WeasyPrint's `stylesheets` option for a document whose LINK was removed."""
+        return self._parse()["stylesheets"]
+
+    @property
+    def font_config(self):
+        """The fonts the stylesheet loaded, for the documents that use it."""
+        return self._parse()["font_config"]
+
     def close(self) -> None:
         if self._parsed is not None:
             self._parsed["font_config"].__del__()  # removes its folder now: a pool's worker leaves through os._exit
@@ -157,19 +167,32 @@ class Stylesheet:
 
 
 def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart], shared: Iterable[Chart] = (),
-              stylesheet: Stylesheet | None = None) -> bytes:
+              stylesheet: Stylesheet | None = None, pages: SharedPages | None = None) -> bytes:
     """The PDF of a factsheet, the same with or without what a process shares between factsheets:
-    the `shared` charts (seen in other factsheets) drawn once (replay.py), the parsed `stylesheet`."""
+    the `shared` charts (seen in other factsheets) drawn once (replay.py), the parsed `stylesheet`,
+    the `pages` laid out for other factsheets (sharedpages.py; with the stylesheet only)."""
     import weasyprint
 
     base_url = f"{VIRTUAL_ROOT}{slug}/index.html"
-    identifier = hashlib.sha256(document_html.encode("utf-8")).hexdigest()[:32].encode()
-    options = {}
+    options = {"pdf_variant": "pdf/ua-1", "custom_metadata": True,
+               "pdf_identifier": hashlib.sha256(document_html.encode("utf-8")).hexdigest()[:32].encode()}
+    font_config = None
     if stylesheet is not None and Stylesheet.LINK in document_html:
-        document_html, options = document_html.replace(Stylesheet.LINK, "", 1), stylesheet.options()
-    document = weasyprint.HTML(string=document_html, base_url=base_url, url_fetcher=_weasy_fetcher(charts))
-    with replay.replaying({f"{VIRTUAL_ROOT}{slug}/{chart.src}": chart.digest for chart in shared}):
-        return document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier, custom_metadata=True, **options)
+        document_html = document_html.replace(Stylesheet.LINK, "", 1)
+        font_config, options["stylesheets"] = stylesheet.font_config, stylesheet.stylesheets
+    replayed = {f"{VIRTUAL_ROOT}{slug}/{chart.src}": chart.digest for chart in shared}
+
+    def parse():
+        return weasyprint.HTML(string=document_html, base_url=base_url, url_fetcher=_weasy_fetcher(charts))
+
+    if pages is not None and font_config is not None:
+        digests = {f"{VIRTUAL_ROOT}{slug}/{chart.src}": chart.digest for chart in charts.values()}
+        document, reused = pages.render(parse, digests.get, font_config, **options)
+        replayed.update(reused)
+    else:
+        document = parse().render(font_config=font_config, **options)
+    with replay.replaying(replayed):
+        return document.write_pdf(**options)
 
 
 def keep_html(out_dir: Path, slug: str, document_html: str, charts: dict[str, Chart]) -> Path:

@@ -25,6 +25,7 @@ from fiches.datasource import Selected, select
 from fiches.errors import FichesError
 from fiches.geography import Territory
 from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
+from fiches.sharedpages import SharedPages
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Builder:
         import weasyprint  # noqa: F401
         self.env = templating.environment()
         self.stylesheet = render.Stylesheet()
+        self.pages = SharedPages()
         self.provenance = provenance(self.trade, __version__, job.build_date)
         self.built = 0
         _settle()
@@ -79,7 +81,7 @@ class Builder:
             document = render.html(fs, charts, self.env)
             shared = {id(chart) for chart in self.shared_charts.values()}
             pdf = render.pdf_bytes(document, territory.slug, charts, shared=[c for c in charts.values() if id(c) in shared],
-                                   stylesheet=self.stylesheet)
+                                   stylesheet=self.stylesheet, pages=self.pages)
             base.parent.mkdir(parents=True, exist_ok=True)
             sidecar = render.sidecar(fs, charts)
             sidecar["build_key"] = key
