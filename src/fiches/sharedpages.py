@@ -30,8 +30,11 @@ from urllib.parse import urljoin
 
 #: The attribute that marks an element laying out a page of its own, the same in many factsheets.
 MARK = "data-shared-page"
-#: Pages kept per process: two per région met (exports and imports), a few hundred kB each.
-MAX_PAGES = 32
+#: Pages kept per process, the least recently used dropped first. A build hands its workers the
+#: factsheets région by région, so the last three régions' pages (exports and imports) serve all
+#: it reuses (as many reuses in a build as with 32 kept); each holds about 5 MB (its document's
+#: tree, text layouts and images), which 32 pages made 0.3 GB more at the peak of a build.
+MAX_PAGES = 6
 #: Attributes whose value is a resource WeasyPrint would fetch.
 _URL_ATTRIBUTES = ("src", "href", "data", "poster", "srcset", "{http://www.w3.org/1999/xlink}href")
 
