@@ -78,7 +78,31 @@ def test_an_image_fiches_cannot_vouch_for_is_not_shared(stylesheet):
     styled = _document("", shared=SHARED.replace('left: 10px', 'left: 10px; background: url(charts/exports_region.svg)'))
     for document in (unknown, styled):
         render.pdf_bytes(document, "a", {"r": FIGURE}, stylesheet=stylesheet, pages=pages)
-    assert pages.counts == {"unshared": 2}
+    # An SVG with text of its own is set in the fonts of the document that draws it.
+    lettered = Chart("exports_region", SQUARES.format(fill="#c81e2d").replace("</svg>", '<text x="5" y="50">A</text></svg>'), "a")
+    for _ in range(2):
+        assert _same_as_alone(pages, stylesheet, _document(""), "a", {"r": lettered})
+    assert pages.counts == {"unshared": 4}
+
+
+def test_a_kept_page_does_not_hold_the_document_it_was_laid_out_in(stylesheet):
+    """Only its own boxes, styles and images: not its document's layout context (every page's boxes,
+    every image), which the garbage collector would go through again at each full collection."""
+    import gc
+    import types
+
+    from weasyprint.layout import LayoutContext
+
+    pages = SharedPages()
+    render.pdf_bytes(_document("<p>Une fiche.</p>"), "a", {"r": FIGURE}, stylesheet=stylesheet, pages=pages)
+    (kept,) = pages._kept.values()
+    seen, todo = {id(kept.page)}, [kept.page]
+    while todo:
+        for referent in gc.get_referents(todo.pop()):
+            if id(referent) not in seen and not isinstance(referent, (type, types.ModuleType, types.FunctionType)):
+                assert not isinstance(referent, LayoutContext)
+                seen.add(id(referent))
+                todo.append(referent)
 
 
 def test_a_kept_page_serves_only_at_the_same_place(stylesheet):

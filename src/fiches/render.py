@@ -186,7 +186,7 @@ def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart], shared: I
         return weasyprint.HTML(string=document_html, base_url=base_url, url_fetcher=_weasy_fetcher(charts))
 
     if pages is not None and font_config is not None:
-        digests = {f"{VIRTUAL_ROOT}{slug}/{chart.src}": chart.digest for chart in charts.values()}
+        digests = {f"{VIRTUAL_ROOT}{slug}/{chart.src}": chart.digest for chart in charts.values() if chart.self_contained}
         document, reused = pages.render(parse, digests.get, font_config, **options)
         replayed.update(reused)
     else:

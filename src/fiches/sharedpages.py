@@ -62,7 +62,7 @@ class SharedPages:
         """Lay out the document `parse()` returns (a weasyprint.HTML), reusing the pages kept.
 
         `digest(url)` is the content digest of an image the document may show, None for one this
-        process cannot vouch for. Returns the weasyprint.Document and, for replay.py, the URLs and
+        process cannot vouch for or that needs more than itself to be drawn (text, images). Returns the weasyprint.Document and, for replay.py, the URLs and
         digests of the images on the pages it reused (another document loaded them).
         """
         if font_config is not self._font_config:  # pages laid out with other fonts cannot serve
@@ -119,6 +119,7 @@ class SharedPages:
             entry = (sharable.key, *_context(pages, index))
             if entry in self._kept:
                 continue
+            _detach(pages[index])
             self._kept[entry] = Kept(pages[index], sharable.images)
             self._contents[sharable.key] += 1
             self.counts["kept"] += 1
@@ -175,6 +176,20 @@ def _empty(element) -> None:
     for child in list(element):
         element.remove(child)
     element.text = None
+
+
+def _detach(page) -> None:
+    """Cut a kept page's images from their document's layout context.
+
+    WeasyPrint's SVG image keeps it for SVG text and images of its own, which the images vouched
+    for (`digest`) do not have; kept, it would hold its whole document (every page's boxes, every
+    image): 37,000 objects instead of 4,500 per page, for the garbage collector to go through at
+    each full collection and for memory.
+    """
+    for box in _walk(page._page_box):
+        image = getattr(box, "replacement", None)
+        if image is not None and hasattr(image, "_context"):
+            image._context = None
 
 
 def _walk(box, margins: bool = False) -> Iterator:

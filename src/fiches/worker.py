@@ -41,6 +41,15 @@ def _settle() -> None:
     gc.freeze()
 
 
+#: The interpreter's own full collections, off in a process that builds factsheets: it collects
+#: once per factsheet instead, at its end (Builder.build). Full collections started by the
+#: interpreter come in the middle of a factsheet and go through the whole document being laid out
+#: each time; at its end, everything the factsheet made is garbage, gone through once. Measured over
+#: 50 factsheets in one worker: 6.0 -> 4.2 s in the collector, the same peak memory. The young
+#: generations are still collected as usual.
+FULL_COLLECTION_THRESHOLD = 10**9
+
+
 class Builder:
     """One process's building context: data, comparisons and one Chromium, reused for every factsheet."""
 
@@ -60,6 +69,8 @@ class Builder:
         self.pages = SharedPages()
         self.provenance = provenance(self.trade, __version__, job.build_date)
         self.built = 0
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(*self._thresholds[:2], FULL_COLLECTION_THRESHOLD)
         _settle()
 
     def adopt(self, shared: Shared) -> None:
@@ -69,6 +80,12 @@ class Builder:
         self.shared_charts.update(shared.charts)
 
     def build(self, territory: Territory) -> Outcome:
+        try:
+            return self._build(territory)
+        finally:
+            gc.collect()  # the factsheet's garbage, all at once (FULL_COLLECTION_THRESHOLD)
+
+    def _build(self, territory: Territory) -> Outcome:
         started = time.perf_counter()
         out_dir = Path(self.job.out_dir)
         base = output_base(out_dir, self.current.year, territory)
@@ -112,6 +129,7 @@ class Builder:
         return Shared((comparison,), charts)
 
     def close(self) -> None:
+        gc.set_threshold(*self._thresholds)
         self.stylesheet.close()
         self.exporter.close()
 

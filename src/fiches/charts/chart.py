@@ -9,11 +9,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
 
 from markupsafe import Markup
 
 from fiches.charts import overlay
+
+
+#: SVG elements whose drawing needs more than the SVG itself.
+_DEPENDENT = re.compile(r"<(?:\w+:)?(?:text|image|use|foreignObject|feImage)\b")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,12 @@ class Chart:
     @functools.cached_property
     def digest(self) -> str:
         return hashlib.sha256(self.svg.encode("utf-8")).hexdigest()
+
+    @functools.cached_property
+    def self_contained(self) -> bool:
+        """Drawn from its own shapes alone: no text (set in one document's fonts), no image or
+        reference of its own to fetch."""
+        return _DEPENDENT.search(self.svg) is None
 
     @property
     def src(self) -> str:
