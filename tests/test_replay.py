@@ -3,6 +3,8 @@ once) gives the same PDF, byte for byte, as rendering each factsheet on its own.
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from fiches import render, replay
@@ -100,12 +102,17 @@ def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_s
         return with_replay
 
     monkeypatch.setattr(render, "pdf_bytes", both)
+    thresholds = gc.get_threshold()
     builder = worker.Builder(job, selected)
     try:
+        # The builder collects once per factsheet, at its end, not in the middle of its layout.
+        assert gc.get_threshold() == (*thresholds[:2], worker.FULL_COLLECTION_THRESHOLD)
         for code in ("04", "05", "13"):  # all three in Provence-Alpes-Côte d'Azur
             assert builder.build(departement(code)).status == "built"
+            assert gc.get_count()[2] == 0  # a full collection just ran
     finally:
         builder.close()
+    assert gc.get_threshold() == thresholds
     assert renders == [(4, True, True, True)] * 3
     assert replay.counts == {"recorded": 4, "replayed": 8}
     assert builder.pages.counts == {"kept": 2, "reused": 4}

@@ -22,7 +22,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.styles import Font
 
 from fiches import formatting, replay
-from fiches.sharedpages import SharedPages
 from fiches.atomic import atomic_path, os_error_text
 from fiches.charts import balance, history, sankey, treemap
 from fiches.charts.chart import Chart
@@ -30,6 +29,7 @@ from fiches.charts.export import PlotlyExporter, matplotlib_svg
 from fiches.config import TEMPLATES_DIR
 from fiches.errors import RenderError
 from fiches.indicators import Comparison, Factsheet, SankeyModel
+from fiches.sharedpages import SharedPages
 
 log = logging.getLogger(__name__)
 
