@@ -180,14 +180,19 @@ def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart], shared: I
     if stylesheet is not None and Stylesheet.LINK in document_html:
         document_html = document_html.replace(Stylesheet.LINK, "", 1)
         font_config, options["stylesheets"] = stylesheet.font_config, stylesheet.stylesheets
-    replayed = {f"{VIRTUAL_ROOT}{slug}/{chart.src}": chart.digest for chart in shared}
+
+    def digests(shown: Iterable[Chart]) -> dict[str, str]:
+        """The charts' URLs in this document (as WeasyPrint resolves their `src`) -> their SVG's digest."""
+        return {f"{VIRTUAL_ROOT}{slug}/{chart.src}": chart.digest for chart in shown}
+
+    replayed = digests(shared)
 
     def parse():
         return weasyprint.HTML(string=document_html, base_url=base_url, url_fetcher=_weasy_fetcher(charts))
 
     if pages is not None and font_config is not None:
-        digests = {f"{VIRTUAL_ROOT}{slug}/{chart.src}": chart.digest for chart in charts.values() if chart.self_contained}
-        document, reused = pages.render(parse, digests.get, font_config, **options)
+        vouched = digests(chart for chart in charts.values() if chart.self_contained)
+        document, reused = pages.render(parse, vouched.get, font_config, **options)
         replayed.update(reused)
     else:
         document = parse().render(font_config=font_config, **options)
