@@ -137,6 +137,51 @@ def test_the_stylesheet_parsed_once_gives_the_same_pdf_and_its_fonts_folder_goes
     assert not list(tmp_path.iterdir())
 
 
+def test_the_user_agent_rules_no_factsheet_uses_are_left_out_for_the_same_pdf(monkeypatch):
+    """No style computed for footnotes', notes' and non-list-items' pseudo-elements; the same PDF."""
+    import collections
+
+    import weasyprint.css
+
+    computed = collections.Counter()
+    real = weasyprint.css.StyleFor.set_computed_styles
+
+    def counting(self, *args, pseudo_type=None, **kwargs):
+        computed[pseudo_type] += 1
+        return real(self, *args, pseudo_type=pseudo_type, **kwargs)
+
+    monkeypatch.setattr(weasyprint.css.StyleFor, "set_computed_styles", counting)
+    chart = Chart("exports", BANDS, "a")
+    page = _page("<h2>Territoires</h2><ul><li>Un</li><li>Deux, <b>en gras</b></li></ul><p>Texte</p>", chart)
+    stylesheet = render.Stylesheet()
+    try:
+        trimmed = render.pdf_bytes(page, "p", {"a": chart}, stylesheet=stylesheet)
+        seen = dict(computed)
+        computed.clear()
+        assert trimmed == render.pdf_bytes(page, "p", {"a": chart})
+    finally:
+        stylesheet.close()
+    assert seen["marker"] == 2  # the two list items'
+    assert not {"footnote-call", "footnote-marker", "note-call", "note-marker", "note-callback"} & set(seen)
+    assert computed["marker"] == computed["footnote-call"] == computed["note-callback"] > 10  # WeasyPrint's own: every element's
+
+
+@pytest.mark.parametrize("author_css", ["aside { float: footnote }", ".n { float:note }", "dt { display: list-item }", "p::marker { color: red }"])
+def test_the_user_agent_rules_are_weasyprints_own_for_a_stylesheet_that_could_use_them(author_css):
+    assert render.user_agent_rules(author_css) is None
+
+
+def test_the_user_agent_rules_are_weasyprints_less_the_unused_ones():
+    from weasyprint import html
+
+    from fiches.config import TEMPLATES_DIR
+
+    rules = render.user_agent_rules((TEMPLATES_DIR / "style.css").read_text(encoding="utf-8"))
+    assert "::footnote" not in rules and "::note" not in rules and "\nli::marker {" in rules
+    kept = set(html.UA.splitlines()) - set(rules.splitlines())
+    assert len(kept) == 6 and all(line.startswith("::") for line in kept)
+
+
 def test_the_factsheet_template_links_the_stylesheet_as_the_build_expects():
     """Otherwise every factsheet would parse it again, unnoticed: same PDFs, only slower."""
     import inspect
