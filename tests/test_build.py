@@ -146,6 +146,54 @@ def test_kept_html_renders_alone_with_weasyprint(built):
     assert len(PdfReader(__import__("io").BytesIO(pdf)).pages) >= 5
 
 
+def test_weasyprint_lays_out_the_tables_and_page_margins_once(built, monkeypatch):
+    """What the factsheet's CSS spares WeasyPrint: each trend table laid out once per page it is
+    tried on (a grid of them laid each out three times: to size its rows, in place, and to size
+    them again on the next page), and the margin boxes' text not measured word by word on every
+    page (the sample banner on one line, the page number's box given a width)."""
+    import weasyprint
+    import weasyprint.layout
+    import weasyprint.layout.block
+    import weasyprint.layout.inline
+    import weasyprint.layout.preferred
+
+    out, _ = built
+    tables: dict[int, int] = {}
+    real_table_layout = weasyprint.layout.block.table_layout
+
+    def table_layout(context, table, *args, **kwargs):
+        if "trend-table" in (table.element.get("class") or ""):
+            tables[id(table.element)] = tables.get(id(table.element), 0) + 1
+        return real_table_layout(context, table, *args, **kwargs)
+
+    lines = {"margins": 0, "pages": 0}
+    inside_margins = []
+    real_margin_boxes = weasyprint.layout.make_margin_boxes
+    real_split = weasyprint.layout.inline.split_first_line
+
+    def make_margin_boxes(*args, **kwargs):
+        lines["pages"] += 1
+        inside_margins.append(True)
+        try:
+            return list(real_margin_boxes(*args, **kwargs))
+        finally:
+            inside_margins.pop()
+
+    def split_first_line(*args, **kwargs):
+        lines["margins"] += bool(inside_margins)
+        return real_split(*args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.layout.block, "table_layout", table_layout)
+    monkeypatch.setattr(weasyprint.layout, "make_margin_boxes", make_margin_boxes)
+    for module in (weasyprint.layout.inline, weasyprint.layout.preferred):
+        monkeypatch.setattr(module, "split_first_line", split_first_line)
+    weasyprint.HTML(filename=str(out / "2024" / "_html" / "12-aveyron" / "index.html")).render()
+    assert len(tables) == 4 and max(tables.values()) <= 2, tables
+    # The banner's box: its widest and narrowest widths, one line each, then its line; the footer's
+    # line; the page number's. Word by word, the banner alone took nine more lines per page.
+    assert lines["pages"] >= 7 and lines["margins"] <= 6 * lines["pages"], lines
+
+
 def test_second_build_skips_unchanged(built, sample_settings):
     out, _ = built
     os.environ["SOURCE_DATE_EPOCH"] = "1767225600"
