@@ -124,6 +124,21 @@ def test_the_spreadsheet_holds_the_json_figures(built):
     assert {name: len(re.findall(r'<c [^>]*t="inlineStr"(?:/>|>(?!<is>))', xml)) for name, xml in sheets.items()} == dict.fromkeys(sheets, 0)
 
 
+def test_the_spreadsheet_carries_the_build_date_not_the_clock(built):
+    """Same data and SOURCE_DATE_EPOCH, same XLSX: openpyxl's own save stamps the clock's time on
+    the workbook's modification date and on every member of the zip."""
+    out, _ = built
+    path = out / "2024" / "departements" / "12-aveyron.xlsx"
+    with zipfile.ZipFile(path) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2026, 1, 1, 0, 0, 0)}
+        core = archive.read("docProps/core.xml").decode()
+    assert re.findall(r"<dcterms:(created|modified)[^>]*>([^<]*)<", core) == [
+        ("created", "2026-01-01T00:00:00Z"), ("modified", "2026-01-01T00:00:00Z")]
+    from openpyxl import load_workbook
+
+    assert load_workbook(path, read_only=True).sheetnames[0] == "Synthèse"  # still a workbook spreadsheets open
+
+
 def test_spreadsheets_are_written_through_lxml():
     """openpyxl falls back to a pure-Python XML writer, a third slower, when lxml is missing or disabled."""
     from openpyxl.xml import LXML

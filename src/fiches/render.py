@@ -10,6 +10,7 @@ import mimetypes
 import os
 import re
 import shutil
+import zipfile
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
@@ -21,6 +22,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.styles import Font
+from openpyxl.writer.excel import ExcelWriter
 
 from fiches import formatting, replay
 from fiches.atomic import atomic_path, os_error_text
@@ -431,10 +433,35 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
                               model.left[link.source].label, model.right[link.target].label, link.value, "oui" if link.top else None])
     sheet("Flux", ["Territoire", "Flux", "Origine", "Destination", "Valeur (€)", "Cinq premiers flux"], flows)
     # Saved in memory first: a full disk then fails one plain write, instead of cutting openpyxl's
-    # zip stream half-way (which leaves generators that complain when garbage-collected).
+    # zip stream half-way (which leaves generators that complain when garbage-collected). Not with
+    # Workbook.save, which stamps the clock's time as the workbook's modification date and on
+    # every member of the zip: the build date goes everywhere, so the same data and
+    # SOURCE_DATE_EPOCH give the same file.
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    workbook.properties.modified = moment
+    with _DatedZip(buffer, moment) as archive:
+        ExcelWriter(workbook, archive).save()
     _write_synced(path, buffer.getvalue())
+
+
+class _DatedZip(zipfile.ZipFile):
+    """A zip whose members all carry one date, given, instead of the clock's or a file's."""
+
+    def __init__(self, file: io.BytesIO, moment: datetime) -> None:
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED)
+        self.date_time = max(moment.timetuple()[:6], (1980, 1, 1, 0, 0, 0))  # the zip format starts in 1980
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None) -> None:
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, self.date_time)
+            zinfo_or_arcname.compress_type = self.compression
+            zinfo_or_arcname.external_attr = 0o600 << 16
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None) -> None:
+        """A streamed worksheet's temporary file: its content, under the given date."""
+        with open(filename, "rb") as handle:
+            self.writestr(arcname or os.path.basename(filename), handle.read(), compress_type, compresslevel)
 
 
 def _write_synced(path: Path, data: bytes) -> None:
