@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import statistics
 import subprocess
@@ -142,6 +143,7 @@ def main() -> None:
     if args.data_dir:
         env["FICHES_DATA_DIR"] = str(args.data_dir)
     fiches = [sys.executable, "-m", "fiches"]
+    print(f"interpreter          {platform.python_implementation()} {platform.python_version()}, {os.path.realpath(sys.executable)}", flush=True)
     # Make sure the sample is generated and cached before anything is timed.
     with tempfile.TemporaryDirectory(prefix="fiches-bench-") as tmp:
         subprocess.run([*fiches, "build", "12", "--source", "sample", "--out", tmp], env=env, check=True, capture_output=True)
