@@ -55,6 +55,9 @@ def test_parallel_build_matches_a_single_process_build(parallel, sample_settings
     # The région and France Sankeys drawn once by the parent are the ones a lone build draws.
     assert _figures(shared) == _figures(alone)
     assert shared["region"]["name"] == "Occitanie"
+    # Built at another moment, by another process: the same bytes (SOURCE_DATE_EPOCH is the only date).
+    for suffix in (".pdf", ".xlsx", ".html"):
+        assert (out / name).with_suffix(suffix).read_bytes() == (tmp_path / name).with_suffix(suffix).read_bytes(), suffix
 
 
 class _Table(HTMLParser):
