@@ -1087,6 +1087,28 @@ def test_browser_is_the_headless_shell_then_chromium_unless_configured(tmp_path,
         find_browser()
 
 
+def test_a_closing_browsers_goodbye_is_not_reported_as_an_error(caplog):
+    """A browser that closes writes `{bye}` on its pipe; read with other messages, choreographer
+    logged it as an undecodable message, traceback included, at the end of parallel builds."""
+    from choreographer.channels.pipe import Pipe
+
+    from fiches.charts.export import PlotlyExporter
+
+    with PlotlyExporter() as exporter:
+        exporter.start()  # installs the filter, on choreographer's own logger (logistro's class)
+    assert hasattr(logging.getLogger("choreographer.channels.pipe"), "debug2")
+    pipe = Pipe()
+    pipe.open()
+    caplog.set_level(logging.WARNING)
+    os.write(pipe.from_external_to_choreo, b'{"method":"Target.detachedFromTarget","params":{}}\x00{bye}\n\x00')
+    assert pipe.read_jsons(blocking=True)[0] == [{"method": "Target.detachedFromTarget", "params": {}}]
+    assert caplog.records == []
+    os.write(pipe.from_external_to_choreo, b'{"id": 7, "result": \x00')  # anything else undecodable is still reported
+    assert pipe.read_jsons(blocking=True)[0] == []
+    assert [record.getMessage() for record in caplog.records] == ["JSONError decoding message. Ignoring"]
+    pipe.close()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("codes", [["12"], ["12", "81", "--jobs", "2"]], ids=["single", "parallel"])
 def test_builds_leave_no_browser_folders_behind(sample_settings, tmp_path, codes):

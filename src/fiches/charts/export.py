@@ -27,6 +27,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+class _BrowserGoodbye(logging.Filter):
+    """Drops the error choreographer (kaleido's browser driver) logs for a closing browser's goodbye.
+
+    A browser that closes writes `{bye}` on its pipe. When that arrives in the same read as other
+    messages, choreographer decodes it as JSON, fails, and logs the failure with its traceback at
+    ERROR level, although nothing is lost: at the end of a parallel build, one run in two printed it.
+    Any other message it cannot decode is still reported.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        cause = getattr(error, "__cause__", None)
+        return not str(getattr(cause, "doc", "")).startswith("{bye}")
+
+
+#: Installed once kaleido is imported: choreographer's loggers are logistro's, whose class a logger
+#: made earlier by `logging.getLogger` would not have.
+_GOODBYE = _BrowserGoodbye()
+
 RENDER_TIMEOUT = 90.0
 #: A browser that has not opened its page by then is abandoned (stopped) and started again.
 START_TIMEOUT = 60.0
@@ -189,6 +209,7 @@ class PlotlyExporter:
         if self._kaleido is None and self._opening is None:
             import kaleido
 
+            logging.getLogger("choreographer.channels.pipe").addFilter(_GOODBYE)
             os.environ["FONTCONFIG_FILE"] = str(_fontconfig_file())
             os.environ["BROWSER_PATH"] = find_browser()
             self._loop = asyncio.new_event_loop()
