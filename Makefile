@@ -9,6 +9,8 @@ PYTHON ?= $(shell $(SYSTEM_PYTHON) -c 'import sys, venv, ensurepip; sys.exit(sys
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# True (in a recipe) when the venv was made by another interpreter than $(PYTHON).
+OTHER_INTERPRETER = [ "$$(cat $(VENV)/.python 2>/dev/null)" != "$(PYTHON)" ]
 OUT    ?= out
 DEP    ?= 12
 JOBS   ?=
@@ -17,7 +19,7 @@ SOURCE ?= auto
 .PHONY: install reports report test bench clean system-packages plotly-bundle
 
 install:
-	@if [ -f $(STAMP) ] && [ "$$(cat $(VENV)/.python 2>/dev/null)" != "$(PYTHON)" ]; then \
+	@if [ -f $(STAMP) ] && $(OTHER_INTERPRETER); then \
 	  echo "$(VENV) was made by another interpreter: made again with $(PYTHON)"; rm -f $(STAMP); \
 	fi
 	@$(MAKE) --no-print-directory $(STAMP) PYTHON="$(PYTHON)"
@@ -41,7 +43,7 @@ system-packages:
 	fi
 
 $(STAMP): pyproject.toml | system-packages
-	@if [ -d $(VENV) ] && [ "$$(cat $(VENV)/.python 2>/dev/null)" != "$(PYTHON)" ]; then rm -rf $(VENV); fi
+	@if [ -d $(VENV) ] && $(OTHER_INTERPRETER); then rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	@echo "$(PYTHON)" > $(VENV)/.python
 	$(BIN)/pip install -q --upgrade pip

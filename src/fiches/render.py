@@ -175,9 +175,10 @@ class Stylesheet:
             from weasyprint.text.fonts import FontConfiguration
 
             fonts = FontConfiguration()
-            fetcher = _weasy_fetcher({})
-            css = weasyprint.CSS(url=f"{VIRTUAL_ROOT}{ASSETS}/style.css", url_fetcher=fetcher, font_config=fonts)
-            rules = user_agent_rules((TEMPLATES_DIR / "style.css").read_text(encoding="utf-8"))
+            url = f"{VIRTUAL_ROOT}{ASSETS}/style.css"
+            text = AssetFetcher({}).resolve(url)[0].decode("utf-8")  # read once, for both uses
+            css = weasyprint.CSS(string=text, base_url=url, url_fetcher=_weasy_fetcher({}), font_config=fonts)
+            rules = user_agent_rules(text)
             # With counter styles of its own: parsing registers its @counter-style rules there, as
             # WeasyPrint's did in the ones each document copies (the same rules).
             user_agent = None if rules is None else weasyprint.CSS(string=rules, counter_style=CounterStyle())
