@@ -25,8 +25,8 @@ import json, resource, sys, time
 from pathlib import Path
 from fiches.config import Settings
 stage, data_dir, files = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
-from fiches import ingest  # imports (about 0.3 s for pandas and pyarrow) are not timed
-from fiches.store import read_year
+from fiches.sources import ingest  # imports (about 0.3 s for pandas and pyarrow) are not timed
+from fiches.sources.store import read_year
 settings = Settings(data_dir=data_dir)
 started = time.perf_counter()
 if stage == "ingest":
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=4000, help="product-country pairs per département and flow")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from fiches.sample import write_archive
+    from fiches.sources.sample import write_archive
 
     with tempfile.TemporaryDirectory(prefix="fiches-bench-") as tmp:
         root = Path(tmp)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fiches.config import Settings
-from fiches.sample import label_files
+from fiches.sources.sample import label_files
 
 SHARED_DOUANES = Path(__file__).resolve().parents[2] / "shared" / "douanes"
 
@@ -126,7 +126,7 @@ def server() -> Iterator[LocalServer]:
 @pytest.fixture(scope="session")
 def sample_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """One generated sample for the whole session."""
-    from fiches.sample import ensure_sample
+    from fiches.sources.sample import ensure_sample
 
     root = Settings(data_dir=tmp_path_factory.mktemp("sample-data"))
     ensure_sample(root)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from fiches import batch
+from fiches.build import batch
 from fiches.config import Settings
-from fiches.geography import FRANCE, departement, region
+from fiches.reference.geography import FRANCE, departement, region
 
 pytestmark = pytest.mark.slow
 
@@ -123,7 +123,7 @@ def test_manifest_has_every_file_with_size_and_sha256_and_the_provenance(paralle
         data = (year / path).read_bytes()
         assert entry["size"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
     # A file changed since the last manifest is hashed again, not taken from the hash cache.
-    from fiches import index
+    from fiches.build import index
 
     page = year / "index.html"
     page.write_text(page.read_text(encoding="utf-8").replace("</html>", "</html>\n"), encoding="utf-8")
@@ -136,16 +136,17 @@ def test_manifest_has_every_file_with_size_and_sha256_and_the_provenance(paralle
 
 
 def test_a_failing_departement_does_not_stop_the_others(sample_settings, tmp_path, monkeypatch):
-    from fiches import render
+    from fiches import errors
+    from fiches.render import pdf
 
-    original = render.write_pdf
+    original = pdf.write_pdf
 
     def fail_for_lot(path, data):
         if "46-lot" in str(path):
-            raise render.RenderError("disque plein (simulé)")
+            raise errors.RenderError("disque plein (simulé)")
         return original(path, data)
 
-    monkeypatch.setattr(render, "write_pdf", fail_for_lot)
+    monkeypatch.setattr(pdf, "write_pdf", fail_for_lot)
     report = batch.build(sample_settings, [departement(c) for c in ("46", "12")], year=None, source="sample", out_dir=tmp_path)
     assert {o.code: o.status for o in report.outcomes} == {"46": "failed", "12": "built"}
     assert "disque plein" in report.failed[0].reason
@@ -177,8 +178,9 @@ def test_region_and_france_factsheets_list_their_parts_and_sum_up(parallel):
 def test_the_command_process_imports_no_drawing_library():
     """The command of a parallel build only reads data and schedules: its workers import what draws."""
     code = (
-        "import sys, fiches.cli, fiches.batch, fiches.assets\n"
-        "heavy = [m for m in ('matplotlib', 'openpyxl', 'weasyprint', 'kaleido', 'fiches.render', 'fiches.worker') if m in sys.modules]\n"
+        "import sys, fiches.cli, fiches.build.batch, fiches.render.assets\n"
+        "heavy = [m for m in ('matplotlib', 'openpyxl', 'weasyprint', 'kaleido', 'plotly', 'fiches.render.pdf', "
+        "'fiches.render.workbook', 'fiches.charts.export', 'fiches.charts.factsheet', 'fiches.build.worker') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -187,9 +189,9 @@ def test_the_command_process_imports_no_drawing_library():
 
 def test_the_fork_server_leaves_at_once_when_the_command_has():
     """Its teardown (0.4 s with every worker module loaded) kept the command's output open after it ended."""
-    from fiches import pool
+    from fiches.build import pool
 
-    assert "fiches.serverexit" in pool.WORKER_MODULES
-    script = "import atexit; atexit.register(print, 'torn down'); import fiches.serverexit; print('bye', flush=True); raise SystemExit"
+    assert "fiches.build.serverexit" in pool.WORKER_MODULES
+    script = "import atexit; atexit.register(print, 'torn down'); import fiches.build.serverexit; print('bye', flush=True); raise SystemExit"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "bye\n")  # the handlers registered before it never ran

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from fiches import batch
+from fiches.build import batch
 from fiches.config import Settings
-from fiches.geography import departement
+from fiches.reference.geography import departement
 
 pytestmark = pytest.mark.slow
 
@@ -249,7 +249,8 @@ def test_factsheet_from_fetched_archives_prints_the_rows_totals_and_shares(tmp_p
     """fetch --from-file on archives in the official layout, then build --source douanes."""
     from conftest import TINY_EXPORT, TINY_IMPORT, customs_zip
 
-    from fiches import formatting, ingest
+    from fiches.model import formatting
+    from fiches.sources import ingest
 
     settings = Settings(data_dir=tmp_path / "data")
     files = []
@@ -283,8 +284,8 @@ def test_region_and_france_factsheets_from_fetched_archives(tmp_path):
     """The same archives in the official layout give région and France factsheets summing the rows."""
     from conftest import TINY_EXPORT, TINY_IMPORT, customs_zip
 
-    from fiches import ingest
-    from fiches.geography import FRANCE
+    from fiches.reference.geography import FRANCE
+    from fiches.sources import ingest
 
     settings = Settings(data_dir=tmp_path / "data")
     files = []
@@ -309,7 +310,7 @@ def test_history_chart_with_more_than_two_years(tmp_path):
     """Three fetched years: the factsheet charts them all, with totals from the rows."""
     from conftest import TINY_EXPORT, TINY_IMPORT, customs_zip
 
-    from fiches import ingest
+    from fiches.sources import ingest
 
     settings = Settings(data_dir=tmp_path / "data")
     expected = {}

@@ -2,14 +2,23 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings as hsettings
+from conftest import SHARED_DOUANES, TINY_EXPORT, customs_zip
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from conftest import SHARED_DOUANES, TINY_EXPORT, customs_zip
-from fiches import ingest
-from fiches.douanes import Labels, annual_tables, data_member_kind, label_member_kind, parse_data_file, read_departement_file, read_label_file
 from fiches.errors import DataError
-from fiches.store import read_year
+from fiches.sources import ingest
+from fiches.sources.douanes import (
+    Labels,
+    annual_tables,
+    data_member_kind,
+    label_member_kind,
+    parse_data_file,
+    read_departement_file,
+    read_label_file,
+)
+from fiches.sources.store import read_year
 
 
 def _rows(text: str) -> pd.DataFrame:

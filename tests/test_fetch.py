@@ -7,13 +7,13 @@ import stat
 import zipfile
 
 import pytest
-
 from conftest import customs_zip, make_zip, send, snapshot
-from fiches import ingest
-from fiches.archive import SafeArchive
+
 from fiches.config import Limits, Network, Settings
 from fiches.errors import FetchError
-from fiches.store import available_years
+from fiches.sources import ingest
+from fiches.sources.archive import SafeArchive
+from fiches.sources.store import available_years
 
 FAST = Network(connect_timeout=2.0, read_timeout=2.0, attempts=3, backoff=0.05, deadline=20.0)
 

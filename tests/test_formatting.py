@@ -1,8 +1,9 @@
 import pytest
 
-from fiches import formatting as f
-from fiches.geography import departement, normalise_code, territoires_in
 from fiches.errors import UsageError
+from fiches.model import formatting as f
+from fiches.reference.geography import departement, normalise_code
+from fiches.reference.territoires import territoires_in
 
 NB = "\u00a0"
 

@@ -15,13 +15,20 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hsettings
+from conftest import LocalServer, make_zip
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from conftest import LocalServer, make_zip
-from fiches.nomenclature import (
-    A129_SHORT, A129_SHORT_MAX, A129_SHORT_MAX_EM, COUNTRY_SHORT, COUNTRY_SHORT_MAX, COUNTRY_SHORT_MAX_EM,
-    a129_short, country_short,
+from fiches.reference.labels import (
+    A129_SHORT,
+    A129_SHORT_MAX,
+    A129_SHORT_MAX_EM,
+    COUNTRY_SHORT,
+    COUNTRY_SHORT_MAX,
+    COUNTRY_SHORT_MAX_EM,
+    a129_short,
+    country_short,
 )
 
 LONG_WORDS = " ".join(["Libellé"] * 70)[:500]
@@ -61,14 +68,14 @@ def hostile_products(port: int) -> dict[str, str]:
 
 
 def _drawable_by_lato(text: str) -> bool:
-    from fiches.nomenclature import _font_metrics
+    from fiches.reference.labels import _font_metrics
 
     covered = _font_metrics()[0]
     return all(ord(c) in covered and unicodedata.category(c)[0] != "C" for c in text)
 
 
 def _width(text: str) -> float:
-    from fiches.nomenclature import _em_width
+    from fiches.reference.labels import _em_width
 
     return _em_width(text)
 
@@ -113,10 +120,11 @@ def test_dollar_signs_in_a_label_are_text_not_mathtext():
     """Regression: "$x^$" in a country label crashed the balance chart (matplotlib mathtext)."""
     from fiches.charts import balance
     from fiches.charts.export import matplotlib_svg
-    from fiches.indicators import Partner
+    from fiches.charts.style import matplotlib_style
+    from fiches.model.indicators import Partner
 
     label = country_short("Z1", "Prix $x^$ et $\\frac{1}{0}$")
-    with balance.style():
+    with matplotlib_style():
         svg = matplotlib_svg(balance.build((Partner("Z1", label, 10_000_000, 5_000_000),)))
     assert "$x^$" in svg
 
@@ -124,10 +132,11 @@ def test_dollar_signs_in_a_label_are_text_not_mathtext():
 def test_the_pdf_writer_fetches_nothing_outside_the_project(server):
     """Defence in depth, should a label ever reach the HTML unescaped: WeasyPrint's URL fetcher
     serves the project's assets and the factsheet's charts, and refuses everything else."""
-    from fiches import render
+    from fiches.charts.chart import Chart
+    from fiches.render import pdf
 
     url = server.url("/")
-    chart = render.Chart(
+    chart = Chart(
         "evil",
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="20" height="20">'
         f'<style>@import url("{url}svg.css");</style><image xlink:href="{url}svg.png" width="20" height="20"/>'
@@ -146,15 +155,15 @@ def test_the_pdf_writer_fetches_nothing_outside_the_project(server):
     )
     logging.getLogger("weasyprint").disabled = True  # it logs each refusal, as it should
     try:
-        pdf = render.pdf_bytes(page, "12-aveyron", {"evil": chart})
+        written = pdf.pdf_bytes(page, "12-aveyron", {"evil": chart})
     finally:
         logging.getLogger("weasyprint").disabled = False
-    assert pdf.startswith(b"%PDF")
+    assert written.startswith(b"%PDF")
     assert server.hits == {}
-    fetcher = render.AssetFetcher({"evil": chart})
-    assert fetcher.resolve(f"{render.VIRTUAL_ROOT}assets/style.css")[1] == "text/css"
-    for refused in (f"{url}x", "file:///etc/passwd", f"{render.VIRTUAL_ROOT}assets/../../../etc/passwd",
-                    f"{render.VIRTUAL_ROOT}assets/%2e%2e/%2e%2e/pyproject.toml", f"{render.VIRTUAL_ROOT}12-aveyron/../../etc/passwd"):
+    fetcher = pdf.AssetFetcher({"evil": chart})
+    assert fetcher.resolve(f"{pdf.VIRTUAL_ROOT}assets/style.css")[1] == "text/css"
+    for refused in (f"{url}x", "file:///etc/passwd", f"{pdf.VIRTUAL_ROOT}assets/../../../etc/passwd",
+                    f"{pdf.VIRTUAL_ROOT}assets/%2e%2e/%2e%2e/pyproject.toml", f"{pdf.VIRTUAL_ROOT}12-aveyron/../../etc/passwd"):
         with pytest.raises(ValueError):
             fetcher.resolve(refused)
 
@@ -171,8 +180,8 @@ def _label_lines(labels: dict[str, str], encoding: str) -> bytes:
 
 
 def _archives(folder: Path, countries: dict[str, str], products: dict[str, str]) -> list[Path]:
-    from fiches.geography import DEPARTEMENTS
-    from fiches.sample import label_files
+    from fiches.reference.geography import DEPARTEMENTS
+    from fiches.sources.sample import label_files
 
     labels = label_files()
     labels["Libelle_PAYS.txt"] += _label_lines(countries, "utf-8")
@@ -197,9 +206,10 @@ def _archives(folder: Path, countries: dict[str, str], products: dict[str, str])
 
 
 def _build(root: Path, countries: dict[str, str], products: dict[str, str]) -> tuple[Path, list[logging.LogRecord]]:
-    from fiches import batch, ingest
+    from fiches.build import batch
     from fiches.config import Settings
-    from fiches.geography import departement
+    from fiches.reference.geography import departement
+    from fiches.sources import ingest
 
     root.mkdir(parents=True, exist_ok=True)
     settings = Settings(data_dir=root / "data")

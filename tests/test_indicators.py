@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from fiches.charts import sankey as sankey_chart
-from fiches.douanes import Labels
-from fiches.geography import FRANCE, departement, region
-from fiches.indicators import OTHER, Comparisons, TradeYear, factsheet, provenance
-from fiches.store import YearData
+from fiches.model.indicators import OTHER, Comparisons, TradeYear, factsheet, provenance
+from fiches.reference.geography import FRANCE, departement, region
+from fiches.sources.douanes import Labels
+from fiches.sources.store import YearData
 
 
 def _year(rows, year=2024) -> YearData:

@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fiches import assets, interactive
-from fiches.charts import balance_plotly, sankey, treemap
-from fiches.douanes import Labels
-from fiches.geography import departement
-from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
-from fiches.store import YearData
+from fiches.charts import balance_interactive, sankey, treemap
+from fiches.model.indicators import Comparisons, TradeYear, factsheet, provenance
+from fiches.reference.geography import departement
+from fiches.render import assets, interactive
+from fiches.sources.douanes import Labels
+from fiches.sources.store import YearData
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -167,7 +167,7 @@ def test_key_figures_and_sample_banner():
     page = interactive.page_html(fs, "../assets/plotly-9.9.9.min.js")
     assert 'class="sample-banner"' in page and "échantillon synthétique" in page
     assert "<title>Commerce extérieur – Aveyron – 2024 – version interactive (échantillon synthétique)</title>" in page
-    from fiches import formatting
+    from fiches.model import formatting
 
     for text in (
         formatting.meur(fs.exports.total), formatting.meur(fs.imports.total), formatting.signed_meur(fs.balance),
@@ -201,7 +201,7 @@ def test_page_holds_every_chart_with_hovers(page):
 
 @pytest.mark.parametrize("level", ["region", "france"])
 def test_region_and_france_pages(level):
-    from fiches.geography import FRANCE, region
+    from fiches.reference.geography import FRANCE, region
 
     trade = TradeYear(_year(ROWS, 2024, False))
     territory = region("12") if level == "region" else FRANCE
@@ -261,7 +261,7 @@ def test_pdf_figures_are_unchanged_by_the_interactive_option():
     ],
 )
 def test_balance_ticks_are_round_and_french(span, values, texts):
-    got_values, got_texts = balance_plotly.ticks(span)
+    got_values, got_texts = balance_interactive.ticks(span)
     assert got_values == pytest.approx(values)
     assert got_texts[: len(texts)] == texts and got_texts == got_texts[::-1]
 
@@ -302,7 +302,7 @@ OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND"
 
 @pytest.fixture(scope="module")
 def sample_page(sample_settings, tmp_path_factory) -> Path:
-    from fiches.datasource import select
+    from fiches.sources.selection import select
 
     selected = select(sample_settings, "sample", None)
     trade = TradeYear(selected.current, selected.previous)

@@ -8,10 +8,9 @@ import subprocess
 
 import pytest
 
-from fiches.charts import overlay
+from fiches.charts import balance, overlay
 from fiches.charts.export import matplotlib_svg
-from fiches.charts import balance
-from fiches.indicators import Partner
+from fiches.model.indicators import Partner
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="760" height="400" viewBox="0 0 760 400">{}</svg>'
 
@@ -140,7 +139,8 @@ def _words(pdf: bytes, tmp_path) -> dict[str, tuple[float, float, float, float]]
 
 
 def test_lifted_labels_are_drawn_where_the_svg_draws_them(tmp_path):
-    from fiches import render
+    from fiches.charts.chart import Chart
+    from fiches.render import pdf
 
     texts = (
         TREEMAP_TEXT
@@ -150,11 +150,11 @@ def test_lifted_labels_are_drawn_where_the_svg_draws_them(tmp_path):
         + '<text text-anchor="end" x="700" y="380" font-family="Lato" font-size="14px" font-weight="bold" fill="#c0262d">Fin</text>'
     )
     svg = SVG.format(texts)
-    drawn = render.Chart("c", svg, "graphique")  # the SVG draws its own text
-    lifted = render.Chart.drawn("c", svg, "graphique")  # the page draws it
+    drawn = Chart("c", svg, "graphique")  # the SVG draws its own text
+    lifted = Chart.drawn("c", svg, "graphique")  # the page draws it
     assert "<text" not in lifted.svg and lifted.labels_html.count('class="cl') == 4
-    in_svg = _words(render.pdf_bytes(_page(f'<div class="chart-canvas"><img src="{drawn.src}" alt="g"></div>'), "t", {"c": drawn}), tmp_path)
-    on_page = _words(render.pdf_bytes(_page(f'<div class="chart-canvas"><img src="{lifted.src}" alt="g">{lifted.labels}</div>'), "t", {"c": lifted}), tmp_path)
+    in_svg = _words(pdf.pdf_bytes(_page(f'<div class="chart-canvas"><img src="{drawn.src}" alt="g"></div>'), "t", {"c": drawn}), tmp_path)
+    on_page = _words(pdf.pdf_bytes(_page(f'<div class="chart-canvas"><img src="{lifted.src}" alt="g">{lifted.labels}</div>'), "t", {"c": lifted}), tmp_path)
     words = ["Farines", "amidons", "201,0", "Départ", "Milieu", "192,3", "Fin"]
     assert set(words) <= set(in_svg) and set(words) <= set(on_page)
     for word in words:
@@ -177,26 +177,28 @@ def test_the_balance_chart_loses_every_label_to_the_page():
 def test_sankey_labels_set_by_fiches_sit_where_plotly_puts_them(sample_settings, tmp_path):
     """The PDF's Sankeys leave their labels out of the figure; fiches places them. Same place as
     the plotly annotations they replace, to within plotly's own rounding to whole pixels."""
-    from fiches import render
+    from fiches.charts import factsheet as chartsheet
     from fiches.charts import sankey
+    from fiches.charts.chart import Chart
     from fiches.charts.export import PlotlyExporter
-    from fiches.datasource import select
-    from fiches.geography import departement
-    from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
+    from fiches.model.indicators import Comparisons, TradeYear, factsheet, provenance
+    from fiches.reference.geography import departement
+    from fiches.render import pdf
+    from fiches.sources.selection import select
 
     selected = select(sample_settings, "sample", None)
     trade = TradeYear(selected.current, selected.previous)
     fs = factsheet(trade, departement("12"), provenance(trade, "t", "2026-01-01T00:00:00+00:00"), Comparisons(trade))
     model, height = fs.exports.sankey, sankey.MAIN_HEIGHT
     with PlotlyExporter() as exporter:
-        by_plotly = render.Chart.drawn("a", exporter.svg(sankey.build(model, height), sankey.WIDTH, height), "g")
-        by_fiches = render.sankey_chart("a", model, height, exporter)
+        by_plotly = Chart.drawn("a", exporter.svg(sankey.build(model, height), sankey.WIDTH, height), "g")
+        by_fiches = chartsheet.sankey_chart("a", model, height, exporter)
     assert "<text" not in by_fiches.svg and by_fiches.labels_html.count('class="cl') == len(model.left) + len(model.right)
 
     def lines(chart) -> list[tuple[float, float, float, float]]:
         page = _page(f'<div class="chart-canvas"><img src="{chart.src}" alt="g">{chart.labels}</div>')
         path = tmp_path / "l.pdf"
-        path.write_bytes(render.pdf_bytes(page, "t", {"a": chart}))
+        path.write_bytes(pdf.pdf_bytes(page, "t", {"a": chart}))
         layout = subprocess.run(["pdftotext", "-bbox-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
         return [tuple(map(float, m)) for m in re.findall(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">', layout)]
 
@@ -213,9 +215,9 @@ def test_pdf_figures_without_hover_draw_the_same_svg(sample_settings):
     """The PDF's figures tell the browser to skip hover targets: the SVG it draws is the very same."""
     from fiches.charts import sankey, treemap
     from fiches.charts.export import PlotlyExporter
-    from fiches.datasource import select
-    from fiches.geography import departement
-    from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
+    from fiches.model.indicators import Comparisons, TradeYear, factsheet, provenance
+    from fiches.reference.geography import departement
+    from fiches.sources.selection import select
 
     selected = select(sample_settings, "sample", None)
     trade = TradeYear(selected.current, selected.previous)

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from fiches import assets
-from fiches.charts import balance_plotly, sankey, treemap
-from fiches.charts import export
+from fiches.charts import balance_interactive, export, sankey, treemap
 from fiches.charts.export import PlotlyExporter, find_browser
 from fiches.errors import RenderError
-from fiches.geography import FRANCE, departement
-from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
+from fiches.model.indicators import Comparisons, TradeYear, factsheet, provenance
+from fiches.reference.geography import FRANCE, departement
+from fiches.render import assets
 
 TOOLS = Path(__file__).resolve().parents[1] / "tools" / "plotly-bundle"
 TRACES = ("bar", "sankey", "treemap")
@@ -61,7 +60,7 @@ def _browser_available() -> bool:
 
 def _figures(sample_settings) -> list[tuple[dict, int, int]]:
     """Every kind of plotly figure fiches draws, for a large département, a small one and France."""
-    from fiches.datasource import select
+    from fiches.sources.selection import select
 
     selected = select(sample_settings, "sample", None)
     trade = TradeYear(selected.current, selected.previous)
@@ -74,7 +73,7 @@ def _figures(sample_settings) -> list[tuple[dict, int, int]]:
             (treemap.build(fs.imports.activities, fs.exports.activities, interactive=True), treemap.WIDTH, treemap.HEIGHT),
             (sankey.build(fs.exports.sankey, sankey.MAIN_HEIGHT, annotations=False), sankey.WIDTH, sankey.MAIN_HEIGHT),
             (sankey.build(fs.imports.sankey, sankey.HEIGHT, interactive=True), sankey.WIDTH, sankey.HEIGHT),
-            (balance_plotly.build(fs.partners), 760, 420),
+            (balance_interactive.build(fs.partners), 760, 420),
         ]
     return figures
 

@@ -23,15 +23,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hsettings
+from conftest import TINY_EXPORT, customs_zip, make_zip, send, snapshot
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from conftest import TINY_EXPORT, customs_zip, make_zip, send, snapshot
-from fiches import ingest
-from fiches.archive import SafeArchive
 from fiches.config import Limits, Network, Settings
-from fiches.douanes import read_label_file
 from fiches.errors import FetchError, FichesError
+from fiches.sources import ingest
+from fiches.sources.archive import SafeArchive
+from fiches.sources.douanes import read_label_file
 
 FAST = Network(connect_timeout=2.0, read_timeout=2.0, attempts=3, backoff=0.05, deadline=20.0)
 ENOSPC_TEXT = "disque plein"
@@ -44,7 +45,7 @@ def _fetch(settings: Settings, *urls: str, network: Network = FAST, **kwargs):
 def _parts(folder: Path) -> list[Path]:
     """Temporary files a write left behind (the atomic writers' hidden `.name.XXXX.part`); the
     manifest's hash cache is the one hidden file meant to stay (written atomically itself)."""
-    from fiches.index import HASH_CACHE
+    from fiches.build.index import HASH_CACHE
 
     return sorted(
         p for p in folder.rglob("*")
@@ -375,7 +376,7 @@ def tiny_tmpfs(tmp_path) -> Iterator[Path]:
 
 
 def test_real_full_file_system_while_downloading(cli, server, tiny_tmpfs):
-    from fiches.sample import generate_rows, data_text
+    from fiches.sources.sample import data_text, generate_rows
 
     data_dir = tiny_tmpfs / "data"
     big = customs_zip(data=data_text(generate_rows(2024, "E", pairs=30)).decode(), labels=False)
@@ -655,7 +656,7 @@ _FIELD = st.one_of(
 def test_parser_never_crashes_on_ten_field_lines_of_any_bytes(rows):
     """The existing fuzz test rarely builds a line with exactly ten fields: here every line has ten,
     mixing plausible codes with arbitrary bytes (other encodings, control characters...)."""
-    from fiches.douanes import parse_data_file
+    from fiches.sources.douanes import parse_data_file
 
     raw = b"\r\n".join(b";".join(f if isinstance(f, bytes) else f.encode() for f in row) for row in rows) + b"\r\n"
     parsed = parse_data_file(raw, "fuzz", expected_year=2024, expected_flow="E")
@@ -666,7 +667,7 @@ def test_parser_never_crashes_on_ten_field_lines_of_any_bytes(rows):
 
 
 def test_unknown_product_codes_are_reported_with_their_lines():
-    from fiches.douanes import Labels, parse_data_file
+    from fiches.sources.douanes import Labels, parse_data_file
 
     text = (
         "E;1;2024;12;12;C29A;2910;DE;100;1\r\n"
@@ -725,10 +726,10 @@ _COUNTRIES = ["DE", "US", "QU", "QS", "NA", "CN", "BE"] + [f"X{c}" for c in "ABC
 def test_aggregation_invariants_at_every_level(rows):
     import pandas as pd
 
-    from fiches.douanes import Labels
-    from fiches.geography import DEPARTEMENTS, FRANCE, REGIONS, Territory, region
-    from fiches.indicators import OTHER, TOP_FLOWS, TradeYear
-    from fiches.store import YearData
+    from fiches.model.indicators import OTHER, TOP_FLOWS, TradeYear
+    from fiches.reference.geography import DEPARTEMENTS, FRANCE, REGIONS, Territory, region
+    from fiches.sources.douanes import Labels
+    from fiches.sources.store import YearData
 
     frame = pd.DataFrame(rows, columns=["flow", "dep", "a129", "country", "value"])
     frame["region"], frame["cpf4"], frame["mass"] = "00", "0000", 0
@@ -832,8 +833,9 @@ def _browsers_left(within: float) -> list[int]:
 
 
 def _builder(sample_settings: Settings, out: Path):
-    from fiches import batch, templating, worker
-    from fiches.datasource import select
+    from fiches.build import batch, worker
+    from fiches.render import templating
+    from fiches.sources.selection import select
 
     selected = select(sample_settings, "sample", None)
     job = batch.Job(str(sample_settings.data_dir), selected.source, selected.current.year, str(out), False, False, templating.build_date())
@@ -843,7 +845,7 @@ def _builder(sample_settings: Settings, out: Path):
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", ["between-factsheets", "during-a-chart"])
 def test_chromium_killed_mid_run_is_restarted_and_the_run_continues(sample_settings, tmp_path, moment):
-    from fiches.geography import departement
+    from fiches.reference.geography import departement
 
     builder = _builder(sample_settings, tmp_path)
     killed: list[int] = []
@@ -939,7 +941,7 @@ def _fiches(*args, env_extra: dict | None = None, **kwargs) -> subprocess.Popen:
 
 def _code_key() -> str:
     """The hash of code and templates a fresh process sees (part of every factsheet's build key)."""
-    done = subprocess.run([sys.executable, "-c", "from fiches import batch; print(batch.code_key())"], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", "from fiches.build import jobs; print(jobs.code_key())"], capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 
@@ -1054,8 +1056,8 @@ def _is_alive(pid: int) -> bool:
 
 @pytest.mark.slow
 def test_a_rerun_removes_temporaries_left_by_a_killed_run(sample_settings, tmp_path):
-    from fiches import batch
-    from fiches.geography import departement
+    from fiches.build import batch
+    from fiches.reference.geography import departement
 
     folder = tmp_path / "2024" / "departements"
     folder.mkdir(parents=True)

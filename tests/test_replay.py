@@ -7,8 +7,10 @@ import gc
 
 import pytest
 
-from fiches import render, replay
 from fiches.charts.chart import Chart
+from fiches.render import assets, pdf
+from fiches.render import html as html_module
+from fiches.render.accel import replay, useragent
 
 #: Like a Sankey of plotly's once cleaned: bands with translucent fills, a transform, plain rects.
 BANDS = (
@@ -37,23 +39,23 @@ def _fresh_recordings(monkeypatch):
 def test_a_shared_chart_is_replayed_into_the_same_pdf():
     shared, own = Chart("exports_region", BANDS, "a"), Chart("exports", BANDS.replace("#c81e2d", "#1f5fa8"), "b")
     first = _page("<p>Première fiche</p>", own, shared)
-    assert render.pdf_bytes(first, "first", {"a": own, "b": shared}, shared=[shared]) == render.pdf_bytes(first, "first", {"a": own, "b": shared})
+    assert pdf.pdf_bytes(first, "first", {"a": own, "b": shared}, shared=[shared]) == pdf.pdf_bytes(first, "first", {"a": own, "b": shared})
     assert replay.counts == {"recorded": 1}
     # Another factsheet: other text before the chart, the same chart.
     second = _page("<p>Seconde fiche, un peu plus longue</p><p>Deux paragraphes</p>", shared)
-    replayed = render.pdf_bytes(second, "second", {"b": shared}, shared=[shared])
+    replayed = pdf.pdf_bytes(second, "second", {"b": shared}, shared=[shared])
     assert replay.counts == {"recorded": 1, "replayed": 1}
-    assert replayed == render.pdf_bytes(second, "second", {"b": shared})
+    assert replayed == pdf.pdf_bytes(second, "second", {"b": shared})
     # Drawn after other colours and opacities: still the same PDF.
     third = _page('<p style="color: #c81e2d; opacity: 0.5">Rouge</p>', shared)
-    assert render.pdf_bytes(third, "third", {"b": shared}, shared=[shared]) == render.pdf_bytes(third, "third", {"b": shared})
+    assert pdf.pdf_bytes(third, "third", {"b": shared}, shared=[shared]) == pdf.pdf_bytes(third, "third", {"b": shared})
 
 
 def test_only_the_charts_named_shared_are_recorded():
     own = Chart("exports", BANDS, "a")
     page = _page("", own)
-    render.pdf_bytes(page, "p", {"a": own})
-    render.pdf_bytes(page, "p", {"a": own})
+    pdf.pdf_bytes(page, "p", {"a": own})
+    pdf.pdf_bytes(page, "p", {"a": own})
     assert not replay.counts and not replay._recordings
 
 
@@ -69,31 +71,32 @@ def test_only_the_charts_named_shared_are_recorded():
 def test_drawings_bound_to_one_document_are_drawn_every_time(inside):
     chart = Chart("exports_france", BANDS.replace("</svg>", inside + "</svg>"), "a")
     page = _page("<p>x</p>", chart)
-    pdfs = {render.pdf_bytes(page, "p", {"a": chart}, shared=[chart]) for _ in range(2)}
+    pdfs = {pdf.pdf_bytes(page, "p", {"a": chart}, shared=[chart]) for _ in range(2)}
     assert replay.counts == {"refused": 2} and not replay._recordings
-    assert pdfs == {render.pdf_bytes(page, "p", {"a": chart})}
+    assert pdfs == {pdf.pdf_bytes(page, "p", {"a": chart})}
 
 
 def test_charts_with_the_same_name_but_another_drawing_are_not_confused():
     one, other = Chart("exports_region", BANDS, "a"), Chart("exports_region", BANDS.replace("0.78", "0.5"), "a")
-    render.pdf_bytes(_page("", one), "p", {"a": one}, shared=[one])
-    drawn = render.pdf_bytes(_page("", other), "p", {"a": other}, shared=[other])
+    pdf.pdf_bytes(_page("", one), "p", {"a": one}, shared=[one])
+    drawn = pdf.pdf_bytes(_page("", other), "p", {"a": other}, shared=[other])
     assert replay.counts == {"recorded": 2}
-    assert drawn == render.pdf_bytes(_page("", other), "p", {"a": other})
+    assert drawn == pdf.pdf_bytes(_page("", other), "p", {"a": other})
 
 
 @pytest.mark.slow
 def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_settings, tmp_path, monkeypatch):
     """Real factsheets: the région's and France's Sankeys replayed from the second on, the pages
     comparing with them laid out once, the stylesheet parsed once: the same PDFs."""
-    from fiches import batch, templating, worker
-    from fiches.datasource import select
-    from fiches.geography import departement
+    from fiches.build import jobs, worker
+    from fiches.reference.geography import departement
+    from fiches.render import templating
+    from fiches.sources.selection import select
 
     selected = select(sample_settings, "sample", None)
-    job = batch.Job(str(sample_settings.data_dir), selected.source, selected.current.year, str(tmp_path), False, False, templating.build_date())
+    job = jobs.Job(str(sample_settings.data_dir), selected.source, selected.current.year, str(tmp_path), False, False, templating.build_date())
     renders = []
-    real = render.pdf_bytes
+    real = pdf.pdf_bytes
 
     def both(document, slug, charts, shared=(), stylesheet=None, pages=None):
         shared = list(shared)
@@ -101,7 +104,7 @@ def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_s
         renders.append((len(shared), stylesheet is not None, pages is not None, with_replay == real(document, slug, charts)))
         return with_replay
 
-    monkeypatch.setattr(render, "pdf_bytes", both)
+    monkeypatch.setattr(pdf, "pdf_bytes", both)
     thresholds = gc.get_threshold()
     builder = worker.Builder(job, selected)
     try:
@@ -124,12 +127,12 @@ def test_the_stylesheet_parsed_once_gives_the_same_pdf_and_its_fonts_folder_goes
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     chart = Chart("exports", BANDS, "a")
-    stylesheet = render.Stylesheet()
+    stylesheet = pdf.Stylesheet()
     try:
         for text in ("Première", "<b>Seconde</b> fiche, en gras et <i>italique</i>"):
             page = _page(f"<h1>{text}</h1><p>{text}</p>", chart)
-            assert render.Stylesheet.LINK in page
-            assert render.pdf_bytes(page, "p", {"a": chart}, stylesheet=stylesheet) == render.pdf_bytes(page, "p", {"a": chart})
+            assert pdf.Stylesheet.LINK in page
+            assert pdf.pdf_bytes(page, "p", {"a": chart}, stylesheet=stylesheet) == pdf.pdf_bytes(page, "p", {"a": chart})
         gc.collect()  # the plain renders' own font folders go with their documents
         assert [p.name[:11] for p in tmp_path.iterdir()] == ["weasyprint-"]  # the one shared folder of fonts
     finally:
@@ -153,12 +156,12 @@ def test_the_user_agent_rules_no_factsheet_uses_are_left_out_for_the_same_pdf(mo
     monkeypatch.setattr(weasyprint.css.StyleFor, "set_computed_styles", counting)
     chart = Chart("exports", BANDS, "a")
     page = _page("<h2>Territoires</h2><ul><li>Un</li><li>Deux, <b>en gras</b></li></ul><p>Texte</p>", chart)
-    stylesheet = render.Stylesheet()
+    stylesheet = pdf.Stylesheet()
     try:
-        trimmed = render.pdf_bytes(page, "p", {"a": chart}, stylesheet=stylesheet)
+        trimmed = pdf.pdf_bytes(page, "p", {"a": chart}, stylesheet=stylesheet)
         seen = dict(computed)
         computed.clear()
-        assert trimmed == render.pdf_bytes(page, "p", {"a": chart})
+        assert trimmed == pdf.pdf_bytes(page, "p", {"a": chart})
     finally:
         stylesheet.close()
     assert seen["marker"] == 2  # the two list items'
@@ -168,7 +171,7 @@ def test_the_user_agent_rules_no_factsheet_uses_are_left_out_for_the_same_pdf(mo
 
 @pytest.mark.parametrize("author_css", ["aside { float: footnote }", ".n { float:note }", "dt { display: list-item }", "p::marker { color: red }"])
 def test_the_user_agent_rules_are_weasyprints_own_for_a_stylesheet_that_could_use_them(author_css):
-    assert render.user_agent_rules(author_css) is None
+    assert useragent.user_agent_rules(author_css) is None
 
 
 def test_the_user_agent_rules_are_weasyprints_less_the_unused_ones():
@@ -176,7 +179,7 @@ def test_the_user_agent_rules_are_weasyprints_less_the_unused_ones():
 
     from fiches.config import TEMPLATES_DIR
 
-    rules = render.user_agent_rules((TEMPLATES_DIR / "style.css").read_text(encoding="utf-8"))
+    rules = useragent.user_agent_rules((TEMPLATES_DIR / "style.css").read_text(encoding="utf-8"))
     assert "::footnote" not in rules and "::note" not in rules and "\nli::marker {" in rules
     kept = set(html.UA.splitlines()) - set(rules.splitlines())
     assert len(kept) == 6 and all(line.startswith("::") for line in kept)
@@ -189,5 +192,5 @@ def test_the_factsheet_template_links_the_stylesheet_as_the_build_expects():
     from fiches.config import TEMPLATES_DIR
 
     template = (TEMPLATES_DIR / "base.html.j2").read_text(encoding="utf-8")
-    assert render.Stylesheet.LINK.replace(f"../{render.ASSETS}", "{{ assets }}") in template
-    assert inspect.signature(render.html).parameters["assets"].default == f"../{render.ASSETS}"  # {{ assets }} of a factsheet
+    assert pdf.Stylesheet.LINK.replace(f"../{assets.ASSETS}", "{{ assets }}") in template
+    assert inspect.signature(html_module.html).parameters["assets"].default == f"../{assets.ASSETS}"  # {{ assets }} of a factsheet

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from fiches import render
 from fiches.charts.chart import Chart
 from fiches.config import TEMPLATES_DIR
-from fiches.sharedpages import SharedPages
+from fiches.render import pdf
+from fiches.render.accel.sharedpages import SharedPages
 
 SQUARES = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100" viewBox="0 0 200 100">'
@@ -27,7 +27,7 @@ SHARED = (
 def _document(before: str, shared: str = SHARED, after: str = "<p>Suite de la fiche.</p>") -> str:
     return (
         '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>t</title>'
-        f'{render.Stylesheet.LINK}</head><body><div class="running-footer">Source : essai</div>'
+        f'{pdf.Stylesheet.LINK}</head><body><div class="running-footer">Source : essai</div>'
         f'<section class="context">{before}</section><section class="flow-section exports"><h2>Exportations</h2>{shared}</section>'
         f'<section class="flow-section imports"><h2>Importations</h2>{after}</section></body></html>'
     )
@@ -35,13 +35,13 @@ def _document(before: str, shared: str = SHARED, after: str = "<p>Suite de la fi
 
 @pytest.fixture
 def stylesheet():
-    parsed = render.Stylesheet()
+    parsed = pdf.Stylesheet()
     yield parsed
     parsed.close()
 
 
 def _same_as_alone(pages: SharedPages, stylesheet, document: str, slug: str, charts: dict[str, Chart]) -> bool:
-    return render.pdf_bytes(document, slug, charts, stylesheet=stylesheet, pages=pages) == render.pdf_bytes(document, slug, charts)
+    return pdf.pdf_bytes(document, slug, charts, stylesheet=stylesheet, pages=pages) == pdf.pdf_bytes(document, slug, charts)
 
 
 def test_a_page_filled_by_a_marked_element_is_laid_out_once_and_reused_in_the_same_pdfs(stylesheet):
@@ -77,7 +77,7 @@ def test_an_image_fiches_cannot_vouch_for_is_not_shared(stylesheet):
     unknown = _document("", shared=SHARED.replace('alt="deux carrés">', 'alt="deux carrés"><img src="../assets/logo.svg" alt="">'))
     styled = _document("", shared=SHARED.replace('left: 10px', 'left: 10px; background: url(charts/exports_region.svg)'))
     for document in (unknown, styled):
-        render.pdf_bytes(document, "a", {"r": FIGURE}, stylesheet=stylesheet, pages=pages)
+        pdf.pdf_bytes(document, "a", {"r": FIGURE}, stylesheet=stylesheet, pages=pages)
     # An SVG with text of its own is set in the fonts of the document that draws it.
     lettered = Chart("exports_region", SQUARES.format(fill="#c81e2d").replace("</svg>", '<text x="5" y="50">A</text></svg>'), "a")
     for _ in range(2):
@@ -94,7 +94,7 @@ def test_a_kept_page_does_not_hold_the_document_it_was_laid_out_in(stylesheet):
     from weasyprint.layout import LayoutContext
 
     pages = SharedPages()
-    render.pdf_bytes(_document("<p>Une fiche.</p>"), "a", {"r": FIGURE}, stylesheet=stylesheet, pages=pages)
+    pdf.pdf_bytes(_document("<p>Une fiche.</p>"), "a", {"r": FIGURE}, stylesheet=stylesheet, pages=pages)
     (kept,) = pages._kept.values()
     seen, todo = {id(kept.page)}, [kept.page]
     while todo:

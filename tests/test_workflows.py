@@ -356,13 +356,14 @@ def test_stage_release_copies_the_pdfs_with_their_checksums(tmp_path):
 
 @pytest.fixture(scope="module")
 def real_sidecars(sample_settings) -> dict[str, dict]:
-    """render.sidecar for one département from the sample, read as the sample and as customs data."""
-    from fiches import __version__, render, templating
+    """sidecar.sidecar for one département from the sample, read as the sample and as customs data."""
+    from fiches import __version__
     from fiches.config import Settings
-    from fiches.datasource import select
-    from fiches.geography import departement
-    from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
-    from fiches.sample import sample_settings as own_settings
+    from fiches.model.indicators import Comparisons, TradeYear, factsheet, provenance
+    from fiches.reference.geography import departement
+    from fiches.render import sidecar, templating
+    from fiches.sources.sample import sample_settings as own_settings
+    from fiches.sources.selection import select
 
     as_customs = Settings(data_dir=own_settings(sample_settings).data_dir)
     documents = {}
@@ -370,7 +371,7 @@ def real_sidecars(sample_settings) -> dict[str, dict]:
         selected = select(settings, source, None)
         trade = TradeYear(selected.current, selected.previous)
         fs = factsheet(trade, departement("12"), provenance(trade, __version__, templating.build_date()), Comparisons(trade))
-        documents[name] = json.loads(json.dumps(render.sidecar(fs, {})))
+        documents[name] = json.loads(json.dumps(sidecar.sidecar(fs, {})))
     return documents
 
 

@@ -41,12 +41,17 @@ def atomic_path(target: Path) -> Iterator[Path]:
         raise
 
 
+def write_synced(path: Path, data: bytes) -> None:
+    """Write `path` directly, and make sure its bytes are on disk before returning."""
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def write_bytes(target: Path, data: bytes) -> None:
     with atomic_path(target) as temp:
-        with temp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        write_synced(temp, data)
 
 
 def write_text(target: Path, text: str) -> None:

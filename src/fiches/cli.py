@@ -12,13 +12,14 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from fiches import __version__, pool
+from fiches import __version__
+from fiches.build import pool
 from fiches.config import PROJECT_ROOT, SOURCES, Settings, default_data_dir
 from fiches.errors import FichesError, RenderError, UsageError
-from fiches.geography import FRANCE, departement
+from fiches.reference.geography import FRANCE, departement
 
 if TYPE_CHECKING:
-    from fiches.batch import Report
+    from fiches.build.batch import Report
 
 app = typer.Typer(
     add_completion=False,
@@ -76,7 +77,7 @@ def fetch(
     """Télécharge, vérifie et met en cache les archives régionales des douanes pour une année."""
     settings = _settings(data_dir)
     try:
-        from fiches import ingest
+        from fiches.sources import ingest
 
         result = ingest.fetch(settings, year=year, urls=url or [], files=from_file or [], strict=strict)
     except FichesError as exc:
@@ -111,7 +112,7 @@ def build(
     """Construit les fiches PDF (et leurs fichiers JSON et XLSX) des départements, régions et de la France demandés."""
     if jobs != 1 and (all_ or regions or france or len(codes or []) > 1):
         pool.start_server()  # the workers' imports start now, on another core
-    from fiches import batch
+    from fiches.build import batch
 
     try:
         if source not in SOURCES:
@@ -146,7 +147,7 @@ def build(
 
 
 def _run_build(settings, territories, year, source, out, keep_html, force, jobs) -> Report:
-    from fiches import batch
+    from fiches.build import batch
 
     total = len(territories)
     if not console.is_terminal or total == 1:

@@ -24,6 +24,8 @@ TEMPLATES_DIR = _first_existing(_SOURCE_ROOT / "templates", PACKAGE_DIR / "_temp
 #: Small curated tables (Territoires d'industrie...).
 REFERENCE_DIR = _first_existing(_SOURCE_ROOT / "data" / "reference", PACKAGE_DIR / "_reference")
 FONTS_DIR = TEMPLATES_DIR / "fonts"
+#: fiches's own build of plotly.js (tools/plotly-bundle): for the browsers that draw, and the interactive pages.
+PLOTLY_JS = TEMPLATES_DIR / "plotly" / "plotly-fiches.min.js"
 #: The project root when running from a checkout, else the current directory.
 PROJECT_ROOT = _SOURCE_ROOT if (_SOURCE_ROOT / "pyproject.toml").is_file() else Path.cwd()
 

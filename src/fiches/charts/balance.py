@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from fiches.charts import EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, NEGATIVE_RED, POSITIVE_GREEN, TEXT  # noqa: E402
-from fiches.config import FONTS_DIR  # noqa: E402
-from fiches.formatting import meur, signed_meur  # noqa: E402
-from fiches.indicators import Partner  # noqa: E402
-
-_registered = False
-
-
-def _register_fonts() -> None:
-    global _registered
-    if not _registered:
-        for path in sorted(FONTS_DIR.glob("*.ttf")):
-            font_manager.fontManager.addfont(str(path))
-        _registered = True
-
-
-@contextlib.contextmanager
-def style() -> Iterator[None]:
-    """Fixed rcParams for every matplotlib chart, restored afterwards."""
-    _register_fonts()
-    with matplotlib.rc_context(
-        {
-            "font.family": FONT_FAMILY,
-            "font.size": 9,
-            "svg.fonttype": "none",  # text stays text: vector, searchable, in the bundled font
-            "svg.hashsalt": "fiches",  # stable ids: same data, same SVG
-            "text.parse_math": False,  # a "$" in a label is a dollar, never mathtext
-            "axes.edgecolor": "#9aa0a6",
-            "text.color": TEXT,
-            "axes.labelcolor": TEXT,
-            "xtick.color": TEXT,
-            "ytick.color": TEXT,
-        }
-    ):
-        yield
+from fiches.charts.style import EXPORTS_VIOLET, IMPORTS_BLUE, NEGATIVE_RED, POSITIVE_GREEN  # noqa: E402
+from fiches.model.formatting import meur, signed_meur  # noqa: E402
+from fiches.model.indicators import Partner  # noqa: E402
 
 
 def build(partners: tuple[Partner, ...]) -> Figure:

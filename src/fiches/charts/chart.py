@@ -16,7 +16,6 @@ from markupsafe import Markup
 
 from fiches.charts import overlay
 
-
 #: SVG elements whose drawing needs more than the SVG itself.
 _DEPENDENT = re.compile(r"<(?:\w+:)?(?:text|image|use|foreignObject|feImage)\b")
 

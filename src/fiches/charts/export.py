@@ -14,12 +14,12 @@ import re
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fiches.assets import PLOTLY_JS
 from fiches.charts import svgclean
-from fiches.config import FONTS_DIR
+from fiches.config import FONTS_DIR, PLOTLY_JS
 from fiches.errors import RenderError
 
 if TYPE_CHECKING:
@@ -58,9 +58,9 @@ CHROMIUM_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser"
 def matplotlib_svg(figure: Figure) -> str:
     # Imported here: a process that only needs the browser (started first, to run beside the
     # imports of everything else) does not wait for matplotlib.
-    from fiches.charts import balance
+    from fiches.charts.style import matplotlib_style
 
-    with balance.style():
+    with matplotlib_style():
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "fiches"})
     return _strip_xml_prolog(buffer.getvalue())
@@ -103,64 +103,6 @@ def find_browser() -> str:
     )
 
 
-#: Kaleido reloads its page (and parses plotly.js again) after every chart; fiches every N charts.
-RELOAD_EVERY = 200
-
-
-def _kaleido_class(kaleido):
-    """Kaleido whose tab loads its page without a race, and is reused between charts.
-
-    - Kaleido navigates its tab to its page and only then enables the tab's page events: a page that
-      has finished loading by then never sends the load event it waits for, and the browser's start
-      waits forever. A busy process (a worker importing WeasyPrint while its browser starts, the other
-      worker's browser starting on the same two cores) is slow enough to lose that race, and did in two
-      benchmark runs. Here the events are enabled first, then the page is loaded.
-    - Plotly.toImage draws each figure in a fresh, purged div, so reusing the page is safe; it is
-      reloaded every RELOAD_EVERY renders, which bounds its memory.
-    Without the internals this relies on (another kaleido), kaleido's own class is used.
-    """
-    try:
-        from kaleido._kaleido_tab import _tab as kaleido_tab
-    except ImportError:
-        return kaleido.Kaleido
-    needed = (hasattr(kaleido.Kaleido, "_return_kaleido_tab") and hasattr(kaleido.Kaleido, "_conform_tabs")
-              and all(hasattr(kaleido_tab, name) for name in ("_KaleidoTab", "_subscribe_new", "_raise_error", "_dtools")))
-    if not needed:
-        return kaleido.Kaleido
-
-    class LoadingTab(kaleido_tab._KaleidoTab):
-        async def navigate(self, url: str = "") -> None:
-            check = kaleido_tab._raise_error
-            check(await self.tab.send_command("Page.enable"))
-            check(await self.tab.send_command("Runtime.enable"))  # reports the blank page's context: before subscribing
-            javascript_ready = kaleido_tab._subscribe_new(self.tab, "Runtime.executionContextCreated")
-            page_ready = kaleido_tab._subscribe_new(self.tab, "Page.loadEventFired")
-            await self._apply_headers()
-            check(await self.tab.send_command("Page.navigate", params={"url": url}))
-            self._current_js_id = kaleido_tab._dtools.get_js_id(await javascript_ready)
-            await page_ready
-            self.js_logger.reset()
-
-    class FichesKaleido(kaleido.Kaleido):
-        _renders_since_reload = 0
-
-        async def _conform_tabs(self, tabs=None) -> None:
-            loading = [LoadingTab(tab, headers=self._headers) for tab in (tabs or list(self.tabs.values()))]
-            await asyncio.gather(*(tab.navigate(self._index) for tab in loading))
-            for tab in loading:
-                self._total_tabs += 1
-                await self.tabs_ready.put(tab)
-
-        async def _return_kaleido_tab(self, tab):
-            self._renders_since_reload += 1
-            if self._renders_since_reload >= RELOAD_EVERY:
-                self._renders_since_reload = 0
-                await tab.reload()  # the page and runtime events are on by now: no race
-            await self.tabs_ready.put(tab)
-
-    return FichesKaleido
-
-
 #: The style of the browser's page. Plotly.toImage draws each figure in a div of its own (off screen,
 #: a child of the body) and measures every text of a treemap's tiles in a separate <svg>, each
 #: measurement forcing the browser to lay out all that changed on the page: the figure drawn so far
@@ -191,8 +133,10 @@ async def _finish_tasks() -> None:
 class PlotlyExporter:
     """A kaleido browser on its own event-loop thread, drawing with `plotly_js` (fiches's bundle)."""
 
-    def __init__(self, plotly_js: Path = PLOTLY_JS) -> None:
+    def __init__(self, plotly_js: Path = PLOTLY_JS, kaleido_class: Callable[[object], type] | None = None) -> None:
+        """`kaleido_class(kaleido)` gives the class of the browser to open (kaleido.Kaleido by default)."""
         self.plotly_js = plotly_js
+        self._kaleido_class = kaleido_class or (lambda kaleido: kaleido.Kaleido)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._kaleido = None
@@ -217,7 +161,7 @@ class PlotlyExporter:
             self._thread.start()
 
             async def open_browser():
-                browser = _kaleido_class(kaleido)(n=1, timeout=RENDER_TIMEOUT, page_generator=_page(kaleido, self.plotly_js))
+                browser = self._kaleido_class(kaleido)(n=1, timeout=RENDER_TIMEOUT, page_generator=_page(kaleido, self.plotly_js))
                 self._starting = browser
                 await browser.open()
                 return browser

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from fiches.charts import EXPORTS_VIOLET, IMPORTS_BLUE, TEXT
-from fiches.formatting import meur
-from fiches.indicators import YearTotals
+from fiches.charts.style import EXPORTS_VIOLET, IMPORTS_BLUE, TEXT
+from fiches.model.formatting import meur
+from fiches.model.indicators import YearTotals
 
 
 def build(history: tuple[YearTotals, ...]) -> Figure:

@@ -6,11 +6,19 @@ from dataclasses import dataclass
 
 from fiches.charts import overlay
 from fiches.charts.overlay import Label
-from fiches.charts import (
-    COUNTRY_NODE, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, OTHER_GREY, OTHER_NODE, TEXT, TOP_RED, plotly_text,
+from fiches.charts.style import (
+    COUNTRY_NODE,
+    EXPORTS_VIOLET,
+    FONT_FAMILY,
+    IMPORTS_BLUE,
+    OTHER_GREY,
+    OTHER_NODE,
+    TEXT,
+    TOP_RED,
+    plotly_text,
 )
-from fiches.formatting import NBSP, meur, percent
-from fiches.indicators import EXPORTS, Node, SankeyModel
+from fiches.model.formatting import NBSP, meur, percent
+from fiches.model.indicators import EXPORTS, Node, SankeyModel
 
 WIDTH, HEIGHT = 760, 380
 #: The territory's own Sankeys are drawn taller than the région and France ones they are compared with.
@@ -165,7 +173,7 @@ def build(model: SankeyModel, height: int = HEIGHT, interactive: bool = False, a
 
 
 def _add_hover(trace: dict, model: SankeyModel) -> None:
-    """Hover texts, written by fiches.formatting and escaped (labels come from downloaded files)."""
+    """Hover texts, written by fiches.model.formatting and escaped (labels come from downloaded files)."""
     total = max(model.total, 1)
     trace["node"]["customdata"] = [
         plotly_text(f"{node.label}{NBSP}: {meur(node.value)} ({percent(100 * node.value / total)} du total)")

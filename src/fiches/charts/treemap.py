@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fiches.charts import EXPORTS_SHADES, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, IMPORTS_SHADES, plotly_text
-from fiches.formatting import meur, percent
-from fiches.indicators import Activity
+from fiches.charts.style import EXPORTS_SHADES, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, IMPORTS_SHADES, plotly_text
+from fiches.model.formatting import meur, percent
+from fiches.model.indicators import Activity
 
 WIDTH, HEIGHT = 720, 520
 MIN_TEXT = 9  # smaller labels are dropped rather than shrunk further or spilled

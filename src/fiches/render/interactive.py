@@ -1,7 +1,7 @@
 """The interactive companion of a factsheet: one HTML page with the same figures and plotly charts.
 
 The page loads nothing from the network. plotly.js, the page script, its stylesheet and the Lato
-font are shipped once per year folder, in `assets/` (`fiches.assets.write_plotly_js`), and every page refers to
+font are shipped once per year folder, in `assets/` (`fiches.render.assets.write_plotly_js`), and every page refers to
 them by relative URL. The figures travel as JSON in a `<script type="application/json">` block,
 which the shared script draws: the page holds no inline script and its Content-Security-Policy
 allows scripts from its own origin only.
@@ -16,10 +16,11 @@ from pathlib import Path
 import plotly.io
 from markupsafe import Markup
 
-from fiches import formatting
-from fiches.charts import FONT_FAMILY, TEXT, balance, balance_plotly, sankey, treemap
-from fiches.indicators import Factsheet, SankeyModel
-from fiches.templating import environment
+from fiches.charts import balance, balance_interactive, sankey, treemap
+from fiches.charts.style import FONT_FAMILY, TEXT
+from fiches.model import formatting
+from fiches.model.indicators import Factsheet, SankeyModel
+from fiches.render.templating import environment
 
 #: Lato when the page's font has loaded, otherwise the reader's system sans-serif.
 WEB_FONTS = f"{FONT_FAMILY}, Segoe UI, system-ui, -apple-system, Helvetica Neue, Arial, sans-serif"
@@ -91,7 +92,7 @@ def figures(fs: Factsheet) -> tuple[dict[str, Plot], dict[str, dict]]:
     }
     stem = f"{fs.territory.slug}-{fs.year}"
     drawn = {
-        "balance": _for_the_web(balance_plotly.build(fs.partners), f"{stem}-solde"),
+        "balance": _for_the_web(balance_interactive.build(fs.partners), f"{stem}-solde"),
         "treemap": _for_the_web(
             treemap.build(fs.imports.activities, fs.exports.activities, interactive=True), f"{stem}-activites"
         ),

@@ -8,6 +8,7 @@ trade (exports about 580 Md€ and imports about 685 Md€ in 2024); the figures
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
@@ -18,11 +19,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fiches.config import Settings
-from fiches.geography import DEPARTEMENTS, REGIONS
-from fiches.nomenclature import A129_LABELS, COUNTRY_LABELS, SAMPLE_COUNTRIES, SAMPLE_CPF4
+from fiches.config import REFERENCE_DIR, Settings
+from fiches.reference.geography import DEPARTEMENTS, REGIONS
+from fiches.reference.labels import A129_LABELS, COUNTRY_LABELS
 
 log = logging.getLogger(__name__)
+
+#: (CPF4 rev. 2.1 code, A129 code, official CPF4 label) of the products the sample trades
+#: (data/reference/cpf4_sample.csv).
+with (REFERENCE_DIR / "cpf4_sample.csv").open(encoding="utf-8", newline="") as _handle:
+    SAMPLE_CPF4: tuple[tuple[str, str, str], ...] = tuple((row["cpf4"], row["a129"], row["label"]) for row in csv.DictReader(_handle))
+#: Partner countries typical of French trade (``NA`` is Namibia).
+SAMPLE_COUNTRIES: tuple[str, ...] = (
+
+    "DE", "BE", "IT", "ES", "NL", "PL", "LU", "AT", "IE", "PT", "SE", "DK", "FI", "CZ",
+    "HU", "RO", "SK", "SI", "HR", "BG", "GR", "CY", "MT", "EE", "LV", "LT", "GB", "CH",
+    "NO", "IS", "TR", "RU", "UA", "XS", "US", "CA", "MX", "BR", "AR", "CL", "CO", "CN",
+    "JP", "KR", "IN", "ID", "TH", "VN", "MY", "SG", "HK", "TW", "PH", "AU", "NZ", "SA",
+    "AE", "QA", "IL", "MA", "DZ", "TN", "EG", "SN", "CI", "CM", "NG", "ZA", "NA", "AO",
+)
 
 SEED = 20240601
 #: Bump when the generator's output changes, so cached samples are rebuilt.
@@ -175,8 +190,8 @@ def sample_settings(settings: Settings) -> Settings:
 
 def ensure_sample(settings: Settings) -> Settings:
     """Generate and ingest the sample once; later calls reuse the cache. Returns its settings."""
-    from fiches import ingest  # ingest imports nothing from here; kept local to keep layers one-way
-    from fiches.store import available_years, read_meta
+    from fiches.sources import ingest  # ingest imports nothing from here; kept local to keep layers one-way
+    from fiches.sources.store import available_years, read_meta
 
     own = sample_settings(settings)
     cache = own.cache_dir

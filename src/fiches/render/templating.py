@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import jinja2
 
-from fiches import formatting
 from fiches.config import TEMPLATES_DIR
+from fiches.model import formatting
 
 FRENCH_MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",

@@ -6,33 +6,26 @@ import csv
 import io
 import json
 import logging
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
 from fiches import __version__
-from fiches.archive import SafeArchive
 from fiches.atomic import Transaction, os_error_text, remove_stale_parts
-from fiches.config import PACKAGE_DIR, Network, Settings
-from fiches.douanes import BadRow, ParsedFile, annual_tables, data_member_kind, label_member_kind, parse_data_file, read_labels
+from fiches.config import Network, Settings
 from fiches.errors import DataError, FetchError, UsageError
-from fiches.fetch import Download, download, sha256_file
-from fiches.store import labels_path, read_labels as read_cached_labels, read_meta, write_year, year_path
+from fiches.sources.archive import SafeArchive
+from fiches.sources.catalogue import catalogue
+from fiches.sources.douanes import BadRow, ParsedFile, annual_tables, data_member_kind, label_member_kind, parse_data_file, read_labels
+from fiches.sources.fetch import Download, download, sha256_file
+from fiches.sources.store import labels_path, read_meta, write_year, year_path
+from fiches.sources.store import read_labels as read_cached_labels
 
 log = logging.getLogger(__name__)
 
-CATALOGUE = PACKAGE_DIR / "sources.toml"
 #: A data member with more rejected rows than this share is not a customs file at all.
 MAX_BAD_SHARE = 0.5
-
-
-def catalogue(path: Path = CATALOGUE) -> dict[int, list[str]]:
-    """{year: [export URL, import URL]} from the maintainers' catalogue file."""
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
-    return {int(year): [entry["export"], entry["import"]] for year, entry in raw.items()}
 
 
 @dataclass

@@ -11,9 +11,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fiches import formatting, templating
 from fiches.atomic import atomic_path
-from fiches.fetch import sha256_file
+from fiches.model import formatting
+from fiches.render import templating
+from fiches.sources.fetch import sha256_file
 
 LEVELS = {"france": ("france", 0), "region": ("regions", 1), "departement": ("departements", 2)}
 LEVEL_NAMES = {"france": "France", "region": "Région", "departement": "Département"}

@@ -8,11 +8,12 @@ from functools import cached_property, lru_cache
 import numpy as np
 import pandas as pd
 
-from fiches.douanes import Labels
-from fiches.geography import FRANCE, Territory, region, region_of, territoires_in
-from fiches.geography import departement_or_monaco as departement_territory
-from fiches.nomenclature import a129_short, country_short
-from fiches.store import YearData
+from fiches.reference.geography import FRANCE, Territory, region, region_of
+from fiches.reference.geography import departement_or_monaco as departement_territory
+from fiches.reference.labels import a129_short, country_short
+from fiches.reference.territoires import territoires_in
+from fiches.sources.douanes import Labels
+from fiches.sources.store import YearData
 
 EXPORTS, IMPORTS = "E", "I"
 OTHER = "_autres"

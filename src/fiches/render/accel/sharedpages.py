@@ -19,6 +19,10 @@ page with other content, showing an image fiches cannot vouch for) is laid out n
 
 The stylesheet numbers nothing but pages (tested): counters of its own would carry state from one
 page to the next that no key here holds.
+
+Private internals: a `weasyprint.Page`'s `_page_box` and its boxes, `Document.copy`, and an SVG
+image's `_context`. Tested on WeasyPrint 70.0 (see `fiches.render.accel.TESTED`); it runs only
+with `replay`, which draws the images of the pages it puts in place.
 """
 
 from __future__ import annotations

@@ -1,14 +1,11 @@
-"""Départements, régions (DGDDI codes) and Territoires d'industrie."""
+"""Départements and régions: their customs (DGDDI) codes, names and how French speaks of them."""
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 
-from fiches.config import REFERENCE_DIR
 from fiches.errors import UsageError
 
 #: DGDDI's own région codes, not INSEE's.
@@ -171,24 +168,3 @@ def factsheet_departements() -> list[Territory]:
 
 def region_of(dep_code: str) -> str:
     return DEPARTEMENTS[dep_code][1]
-
-
-@dataclass(frozen=True)
-class TerritoireIndustrie:
-    name: str
-    departements: tuple[str, ...]
-
-
-@cache
-def territoires_industrie() -> tuple[TerritoireIndustrie, ...]:
-    """The curated table in data/reference (see its .md for source, date and coverage)."""
-    path = REFERENCE_DIR / "territoires_industrie.csv"
-    by_name: dict[str, list[str]] = {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            by_name.setdefault(row["ti_name"].strip(), []).append(row["departement"].strip())
-    return tuple(TerritoireIndustrie(name, tuple(deps)) for name, deps in sorted(by_name.items()))
-
-
-def territoires_in(dep_code: str) -> tuple[str, ...]:
-    return tuple(ti.name for ti in territoires_industrie() if dep_code in ti.departements)

@@ -1,7 +1,7 @@
 """What a process needs to build factsheets: the year's data, one browser, templates and fonts.
 
 `Builder` serves a single-process build directly; the workers of a parallel build each hold one,
-set up by `init` (pool.py forks them from a server that imported this module once).
+set up by `init` (build/pool.py forks them from a server that imported this module once).
 """
 
 from __future__ import annotations
@@ -9,23 +9,27 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import select as os_select  # fiches.datasource.select is the data selection
+import select as os_select  # sources.selection.select is the data selection
 import threading
 import time
 from multiprocessing.util import Finalize
 from pathlib import Path
 
-from fiches import __version__, interactive, render, templating
+from fiches import __version__
 from fiches.atomic import Transaction, os_error_text
-from fiches.batch import Job, Outcome, Shared, up_to_date, build_key, output_base, year_dir
+from fiches.build.jobs import Job, Outcome, Shared, build_key, output_base, up_to_date, year_dir
 from fiches.charts.chart import Chart
 from fiches.charts.export import PlotlyExporter
+from fiches.charts.factsheet import charts_for, comparison_charts
 from fiches.config import Settings
-from fiches.datasource import Selected, select
 from fiches.errors import FichesError
-from fiches.geography import Territory
-from fiches.indicators import Comparisons, TradeYear, factsheet, provenance
-from fiches.sharedpages import SharedPages
+from fiches.model.indicators import Comparisons, TradeYear, factsheet, provenance
+from fiches.reference.geography import Territory
+from fiches.render import interactive, pdf, sidecar, templating, workbook
+from fiches.render.accel.kaleido import new_exporter
+from fiches.render.accel.sharedpages import SharedPages
+from fiches.render.html import html
+from fiches.sources.selection import Selected, select
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +64,12 @@ class Builder:
         self.trade = TradeYear(selected.current, selected.previous, selected.history)
         self.comparisons = Comparisons(self.trade)
         self.shared_charts: dict[str, Chart] = {}
-        self.exporter = exporter or PlotlyExporter()
+        self.exporter = exporter or new_exporter()
         self.exporter.start(wait=False)
         # WeasyPrint's import (about 0.7 s) runs while Chromium starts in its own processes.
         import weasyprint  # noqa: F401
         self.env = templating.environment()
-        self.stylesheet = render.Stylesheet()
+        self.stylesheet = pdf.Stylesheet()
         self.pages = SharedPages()
         self.provenance = provenance(self.trade, __version__, job.build_date)
         self.built = 0
@@ -94,24 +98,24 @@ class Builder:
             return Outcome(territory.key, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
         try:
             fs = factsheet(self.trade, territory, self.provenance, self.comparisons)
-            charts = render.charts_for(fs, self.exporter, self.shared_charts)
-            document = render.html(fs, charts, self.env)
+            charts = charts_for(fs, self.exporter, self.shared_charts)
+            document = html(fs, charts, self.env)
             shared = {id(chart) for chart in self.shared_charts.values()}
-            pdf = render.pdf_bytes(document, territory.slug, charts, shared=[c for c in charts.values() if id(c) in shared],
+            written = pdf.pdf_bytes(document, territory.slug, charts, shared=[c for c in charts.values() if id(c) in shared],
                                    stylesheet=self.stylesheet, pages=self.pages)
             base.parent.mkdir(parents=True, exist_ok=True)
-            sidecar = render.sidecar(fs, charts)
-            sidecar["build_key"] = key
+            document_json = sidecar.sidecar(fs, charts)
+            document_json["build_key"] = key
             # All four or none: staged beside their targets, moved into place together, the JSON
             # last since its build key marks the set as complete. A failure removes every temporary
             # and leaves the previous set, if any, untouched.
             with Transaction() as txn:
-                render.write_xlsx(txn.stage(base.with_suffix(".xlsx")), fs)
-                render.write_pdf(txn.stage(base.with_suffix(".pdf")), pdf)
+                workbook.write_xlsx(txn.stage(base.with_suffix(".xlsx")), fs)
+                pdf.write_pdf(txn.stage(base.with_suffix(".pdf")), written)
                 interactive.write_page(txn.stage(base.with_suffix(".html")), fs, self.job.plotly_js_href)
-                render.write_json(txn.stage(base.with_suffix(".json")), sidecar)
+                sidecar.write_json(txn.stage(base.with_suffix(".json")), document_json)
             if self.job.keep_html:
-                render.keep_html(year_dir(out_dir, self.current.year), territory.slug, document, charts)
+                pdf.keep_html(year_dir(out_dir, self.current.year), territory.slug, document, charts)
         except FichesError as exc:
             return Outcome(territory.key, "failed", time.perf_counter() - started, str(exc))
         except OSError as exc:
@@ -124,7 +128,7 @@ class Builder:
 
     def shared_for(self, territory: Territory) -> Shared:
         comparison = self.comparisons.get(territory)
-        charts = render.comparison_charts(comparison, self.exporter)
+        charts = comparison_charts(comparison, self.exporter)
         self.shared_charts.update(charts)
         return Shared((comparison,), charts)
 
@@ -142,7 +146,7 @@ def init(job: Job) -> None:
     """Set up a worker: its browser first, since it starts in its own processes, then the data."""
     global _BUILDER
     logging.basicConfig(level=logging.WARNING)
-    exporter = PlotlyExporter()
+    exporter = new_exporter()
     exporter.start(wait=False)
     # A pool's worker leaves through os._exit, which skips atexit: multiprocessing runs its own
     # finalizers first. Closed politely, the browser removes its profile and page folders and the

@@ -4,134 +4,25 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import dataclasses
-import hashlib
-import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
-from fiches import __version__, assets, index, pool, templating
+from fiches import __version__
 from fiches.atomic import os_error_text, remove_stale_parts
-from fiches.charts.chart import Chart
-from fiches.config import PACKAGE_DIR, TEMPLATES_DIR, Settings
-from fiches.datasource import select
+from fiches.build import index, pool
+from fiches.build.jobs import Job, Outcome, Report, Shared, build_key, output_base, up_to_date, year_dir
+from fiches.config import Settings
 from fiches.errors import RenderError
-from fiches.geography import FRANCE, REGIONS, Territory, factsheet_departements, region
-from fiches.indicators import Comparison, TradeYear, provenance
-from fiches.store import YearData
+from fiches.model.indicators import TradeYear, provenance
+from fiches.reference.geography import FRANCE, REGIONS, Territory, factsheet_departements, region
+from fiches.render import accel, assets, templating
+from fiches.sources.selection import select
+from fiches.sources.store import YearData
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Job:
-    """What every worker needs to rebuild the same context: small and picklable."""
-
-    data_dir: str
-    source: str
-    year: int
-    out_dir: str
-    keep_html: bool
-    force: bool
-    build_date: str
-    plotly_js_href: str = "../assets/plotly.min.js"  # where the interactive pages find plotly.js
-    command_pid: int = 0  # the process that runs the build: its workers leave when it is gone
-
-
-@dataclass
-class Outcome:
-    code: str
-    status: str  # "built" | "skipped" | "failed"
-    seconds: float = 0.0
-    reason: str = ""
-    files: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Report:
-    year: int
-    source: str
-    outcomes: list[Outcome]
-    seconds: float
-    warning: str | None = None
-
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-
-def year_dir(out_dir: Path, year: int) -> Path:
-    return out_dir / str(year)
-
-
-def output_base(out_dir: Path, year: int, territory: Territory) -> Path:
-    folder = {"departement": "departements", "region": "regions", "france": "france"}[territory.level]
-    return year_dir(out_dir, year) / folder / territory.slug
-
-
-def _hash_tree(digest: hashlib._Hash, root: Path, pattern: str) -> None:
-    for path in sorted(root.rglob(pattern)):
-        if "__pycache__" in path.parts or not path.is_file():
-            continue
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-
-
-_CODE_KEY: str | None = None
-
-
-def code_key() -> str:
-    """Hash of the templates, fonts and code: a factsheet is rebuilt when any of them changes."""
-    global _CODE_KEY
-    if _CODE_KEY is None:
-        digest = hashlib.sha256(__version__.encode())
-        _hash_tree(digest, TEMPLATES_DIR, "*")
-        _hash_tree(digest, PACKAGE_DIR, "*.py")
-        _CODE_KEY = digest.hexdigest()
-    return _CODE_KEY
-
-
-def build_key(data: YearData, previous: YearData | None, territory: Territory, source: str, history: tuple = ()) -> str:
-    parts = {
-        "history": history,
-        "code": code_key(),
-        "source": source,
-        "year": data.year,
-        "archives": data.meta.get("archives", []),
-        "previous": previous.meta.get("archives", []) if previous else None,
-        "territory": territory.slug,
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-def up_to_date(base: Path, key: str) -> bool:
-    paths = [base.with_suffix(s) for s in (".pdf", ".json", ".xlsx", ".html")]
-    if not all(p.is_file() for p in paths):
-        return False
-    try:
-        return json.loads(paths[1].read_text(encoding="utf-8")).get("build_key") == key
-    except (OSError, ValueError):
-        return False
-
-
-# -- work shared by the whole run ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Shared:
-    """Région and France comparisons with their Sankeys: computed once per run, sent to the workers."""
-
-    comparisons: tuple[Comparison, ...]
-    charts: dict[str, Chart]
-
-    @staticmethod
-    def joined(parts: list[Shared]) -> Shared:
-        return Shared(tuple(c for part in parts for c in part.comparisons), {k: v for part in parts for k, v in part.charts.items()})
 
 
 def shared_territories(territories: list[Territory]) -> list[Territory]:
@@ -139,23 +30,23 @@ def shared_territories(territories: list[Territory]) -> list[Territory]:
     return [FRANCE] + sorted({t.region for t in territories if t.region}, key=lambda r: r.code)
 
 
-# -- tasks of the worker processes: fiches.worker, which they import and this process does not -----
+# -- tasks of the worker processes: fiches.build.worker, which they import and this process does not
 
 
 def _worker_init(job: Job) -> None:
-    from fiches import worker
+    from fiches.build import worker
 
     worker.init(job)
 
 
 def _worker_shared(territory: Territory) -> Shared:
-    from fiches import worker
+    from fiches.build import worker
 
     return worker.shared_for(territory)
 
 
 def _worker_build(territory: Territory, shared: Shared) -> Outcome:
-    from fiches import worker
+    from fiches.build import worker
 
     return worker.build(territory, shared)
 
@@ -173,6 +64,8 @@ def build(
     on_done=None,
 ) -> Report:
     started = time.perf_counter()
+    if (notice := accel.notice()) is not None:
+        getattr(log, notice[0])("%s", notice[1])
     selected = select(settings, source, year)
     job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, templating.build_date(),
               command_pid=os.getpid())
@@ -205,13 +98,13 @@ def build(
             raise RenderError(f"écriture impossible des ressources des pages interactives : {os_error_text(exc)}") from None
         job = dataclasses.replace(job, plotly_js_href=href)
         if jobs == 1:
-            from fiches.charts.export import PlotlyExporter
+            from fiches.render.accel.kaleido import new_exporter
 
             # The browser starts first, on another core, while this process imports what draws;
             # it is closed however the build ends, set-up failures included.
-            with PlotlyExporter() as exporter:
+            with new_exporter() as exporter:
                 exporter.start(wait=False)
-                from fiches.worker import Builder
+                from fiches.build.worker import Builder
 
                 builder = Builder(job, selected, exporter)
                 try:

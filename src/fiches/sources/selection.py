@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from fiches import ingest, sample
 from fiches.config import QUICK_NETWORK, SOURCES, Settings
 from fiches.errors import DataError, FichesError, UsageError
-from fiches.store import YearData, available_years, read_meta, read_year, read_year_totals
+from fiches.sources import ingest, sample
+from fiches.sources.store import YearData, available_years, read_meta, read_year, read_year_totals
 
 log = logging.getLogger(__name__)
 

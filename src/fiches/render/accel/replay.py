@@ -11,6 +11,12 @@ Only drawings made of plain operators are recorded: paths, colours, line styles,
 the opacity states WeasyPrint names by value (`/a0.78 gs`). A drawing that needs anything bound
 to one document (text and its fonts, groups, patterns, images, tagged content) is drawn normally
 every time. Should WeasyPrint's internals differ from what this expects, nothing is recorded.
+
+Saves 0.04–0.15 s of WeasyPrint per factsheet (A/B runs in one process). Private internals:
+`weasyprint.images.SVGImage.draw`, the stream's `stream`, `_ctm_stack`, `_resources` and its
+remembered state (`_STREAM_STATE`). Tested on WeasyPrint 70.0 with pydyf 0.13.0 (see
+`fiches.render.accel.TESTED`); tests/test_accel.py checks that a replayed drawing leaves the stream
+as drawing it would.
 """
 
 from __future__ import annotations

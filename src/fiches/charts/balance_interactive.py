@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
-from fiches.charts import EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, NEGATIVE_RED, POSITIVE_GREEN, TEXT, plotly_text
-from fiches.formatting import NBSP, meur, signed_meur
-from fiches.indicators import Partner
+from fiches.charts.style import EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, NEGATIVE_RED, POSITIVE_GREEN, TEXT, plotly_text
+from fiches.model.formatting import NBSP, meur, signed_meur
+from fiches.model.indicators import Partner
 
 ROW = 34  # px per partner
 TOP, BOTTOM = 34, 34
@@ -57,7 +57,7 @@ def hover(partner: Partner) -> str:
 
 
 def build(partners: tuple[Partner, ...]) -> dict:
-    """The plotly figure as a plain dict; values in M€, every text written by fiches.formatting."""
+    """The plotly figure as a plain dict; values in M€, every text written by fiches.model.formatting."""
     rows = list(partners)
     positions = list(range(len(rows)))
     hovers = [hover(p) for p in rows]

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fiches.atomic import Transaction
-from fiches.douanes import Labels
 from fiches.errors import DataError
+from fiches.sources.douanes import Labels
 
 CACHE_FORMAT = 1
 

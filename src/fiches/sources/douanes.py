@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from fiches.errors import FetchError
-from fiches.geography import DEPARTEMENTS, REGIONS
+from fiches.reference.geography import DEPARTEMENTS, REGIONS
 
 FIELDS = ("flow", "quarter", "year", "dep", "region", "a129", "cpf4", "country", "value", "mass")
 KEYS = ("year", "flow", "dep", "region", "a129", "cpf4", "country")

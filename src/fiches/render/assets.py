@@ -17,9 +17,8 @@ import shutil
 from pathlib import Path
 
 from fiches.atomic import atomic_path
-from fiches.config import TEMPLATES_DIR
+from fiches.config import PLOTLY_JS, TEMPLATES_DIR
 
-PLOTLY_JS = TEMPLATES_DIR / "plotly" / "plotly-fiches.min.js"
 ASSETS = "assets"
 #: Shared files of the interactive pages: name in assets/ -> source in the templates.
 SHARED_ASSETS = {

@@ -1,0 +1,128 @@
+"""What a build is made of: its jobs and their outcomes, the build keys, and where outputs go.
+
+Shared by the command's process (`batch`) and the workers (`worker`), so that neither imports the
+other's module. Light: no drawing library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fiches import __version__
+from fiches.charts.chart import Chart
+from fiches.config import PACKAGE_DIR, REFERENCE_DIR, TEMPLATES_DIR
+from fiches.model.indicators import Comparison
+from fiches.reference.geography import Territory
+from fiches.sources.store import YearData
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every worker needs to rebuild the same context: small and picklable."""
+
+    data_dir: str
+    source: str
+    year: int
+    out_dir: str
+    keep_html: bool
+    force: bool
+    build_date: str
+    plotly_js_href: str = "../assets/plotly.min.js"  # where the interactive pages find plotly.js
+    command_pid: int = 0  # the process that runs the build: its workers leave when it is gone
+
+
+@dataclass
+class Outcome:
+    code: str
+    status: str  # "built" | "skipped" | "failed"
+    seconds: float = 0.0
+    reason: str = ""
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    year: int
+    source: str
+    outcomes: list[Outcome]
+    seconds: float
+    warning: str | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def year_dir(out_dir: Path, year: int) -> Path:
+    return out_dir / str(year)
+
+
+def output_base(out_dir: Path, year: int, territory: Territory) -> Path:
+    folder = {"departement": "departements", "region": "regions", "france": "france"}[territory.level]
+    return year_dir(out_dir, year) / folder / territory.slug
+
+
+def _hash_tree(digest: hashlib._Hash, root: Path, pattern: str) -> None:
+    for path in sorted(root.rglob(pattern)):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+
+
+_CODE_KEY: str | None = None
+
+
+def code_key() -> str:
+    """Hash of the templates, fonts, code and reference tables: a factsheet is rebuilt when any of
+    them changes."""
+    global _CODE_KEY
+    if _CODE_KEY is None:
+        digest = hashlib.sha256(__version__.encode())
+        for name, root, pattern in (("templates", TEMPLATES_DIR, "*"), ("code", PACKAGE_DIR, "*.py"),
+                                    ("reference", REFERENCE_DIR, "*")):
+            digest.update(name.encode())
+            _hash_tree(digest, root, pattern)
+        _CODE_KEY = digest.hexdigest()
+    return _CODE_KEY
+
+
+def build_key(data: YearData, previous: YearData | None, territory: Territory, source: str, history: tuple = ()) -> str:
+    parts = {
+        "history": history,
+        "code": code_key(),
+        "source": source,
+        "year": data.year,
+        "archives": data.meta.get("archives", []),
+        "previous": previous.meta.get("archives", []) if previous else None,
+        "territory": territory.slug,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def up_to_date(base: Path, key: str) -> bool:
+    paths = [base.with_suffix(s) for s in (".pdf", ".json", ".xlsx", ".html")]
+    if not all(p.is_file() for p in paths):
+        return False
+    try:
+        return json.loads(paths[1].read_text(encoding="utf-8")).get("build_key") == key
+    except (OSError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Région and France comparisons with their Sankeys: computed once per run, sent to the workers."""
+
+    comparisons: tuple[Comparison, ...]
+    charts: dict[str, Chart]
+
+    @staticmethod
+    def joined(parts: list[Shared]) -> Shared:
+        return Shared(tuple(c for part in parts for c in part.comparisons), {k: v for part in parts for k, v in part.charts.items()})
