@@ -71,7 +71,7 @@ def fetch(
     year: Annotated[int | None, typer.Option("--year", help="Année de données (défaut : la plus récente du catalogue).")] = None,
     url: Annotated[list[str] | None, typer.Option("--url", help="Archive à télécharger (répétable) au lieu du catalogue.")] = None,
     from_file: Annotated[list[Path] | None, typer.Option("--from-file", help="Archive déjà téléchargée à intégrer (répétable).")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Dossier des données (défaut : data/ ou FICHES_DATA_DIR).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="FICHES_DATA_DIR", show_default=False, help="Dossier des données (défaut : data/).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Toute ligne invalide est une erreur.")] = False,
 ) -> None:
     """Télécharge, vérifie et met en cache les archives régionales des douanes pour une année."""
@@ -102,11 +102,11 @@ def build(
     regions: Annotated[bool, typer.Option("--regions", help="Aussi une fiche par région (13 régions et l'outre-mer).")] = False,
     france: Annotated[bool, typer.Option("--france", help="Aussi la fiche de la France entière.")] = False,
     year: Annotated[int | None, typer.Option("--year", help="Année de données (défaut : la plus récente disponible).")] = None,
-    source: Annotated[str, typer.Option("--source", help="auto, douanes ou sample.")] = "auto",
-    out: Annotated[Path, typer.Option("--out", help="Dossier de sortie.")] = PROJECT_ROOT / "out",
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Dossier des données (défaut : data/ ou FICHES_DATA_DIR).")] = None,
+    source: Annotated[str, typer.Option("--source", envvar="FICHES_SOURCE", help="D'où viennent les données : auto, douanes ou sample.")] = "auto",
+    out: Annotated[Path | None, typer.Option("--out", envvar="FICHES_OUT", show_default=False, help="Dossier de sortie (défaut : out/).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="FICHES_DATA_DIR", show_default=False, help="Dossier des données (défaut : data/).")] = None,
     keep_html: Annotated[bool, typer.Option("--keep-html", help="Garde le HTML final et ses ressources sous <out>/<année>/_html/.")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", help="Processus en parallèle (défaut : nombre de cœurs).")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", envvar="FICHES_JOBS", show_default=False, help="Processus en parallèle (défaut : nombre de cœurs).")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Reconstruit même ce qui est à jour.")] = False,
 ) -> None:
     """Construit les fiches PDF (et leurs fichiers JSON et XLSX) des départements, régions et de la France demandés."""
@@ -130,6 +130,7 @@ def build(
         else:
             raise UsageError("indiquez au moins un code de département (ex. : fiches build 12), --all, --regions ou --france")
         territories += (batch.all_regions() if regions else []) + ([FRANCE] if france else [])
+        out = out or PROJECT_ROOT / "out"
         report = _run_build(_settings(data_dir), territories, year, source, out, keep_html, force, jobs or batch.default_jobs())
     except FichesError as exc:
         _fail(exc)
