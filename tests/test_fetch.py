@@ -13,7 +13,7 @@ from fiches.config import Limits, Network, Settings
 from fiches.errors import FetchError
 from fiches.sources import ingest
 from fiches.sources.archive import SafeArchive
-from fiches.sources.store import available_years
+from fiches.sources.store import available_years, load_manifest, sha256_file
 
 FAST = Network(connect_timeout=2.0, read_timeout=2.0, attempts=3, backoff=0.05, deadline=20.0)
 
@@ -26,11 +26,12 @@ def test_good_archive_is_ingested_with_a_manifest(settings, server):
     body = customs_zip()
     server.routes["/e.zip"] = lambda h: send(h, body, headers={"ETag": '"v1"', "Last-Modified": "Mon, 03 Feb 2025 10:00:00 GMT"})
     _fetch(settings, server.url("/e.zip"))
-    manifest = ingest.load_manifest(settings)["archives"]["e.zip"]
-    assert manifest["size"] == len(body) and manifest["etag"] == '"v1"' and len(manifest["sha256"]) == 64
-    assert manifest["last_modified"].startswith("Mon") and manifest["fetched_at"]
-    assert (settings.raw_dir / "e.zip").read_bytes() == body
-    assert available_years(settings.cache_dir) == [2024]
+    (sha, entry), = load_manifest(settings.data_dir).archives.items()
+    (origin,) = entry["sources"]
+    assert entry["size"] == len(body) and origin["etag"] == '"v1"' and len(sha) == 64 and entry["names"] == ["e.zip"]
+    assert origin["last_modified"].startswith("Mon") and origin["fetched_at"]
+    assert (settings.raw_dir / f"{sha}.zip").read_bytes() == body  # kept by content
+    assert available_years(settings.data_dir) == [2024]
     assert "fiches/" in server.requests[0]["User-Agent"]
 
 
@@ -66,7 +67,7 @@ def test_server_error_then_success_is_retried(settings, server):
 
     server.routes["/e.zip"] = flaky
     _fetch(settings, server.url("/e.zip"))
-    assert calls["n"] == 3 and available_years(settings.cache_dir) == [2024]
+    assert calls["n"] == 3 and available_years(settings.data_dir) == [2024]
 
 
 def _dropped(handler):
@@ -187,7 +188,7 @@ def test_from_file_ingests_a_hand_downloaded_archive(settings, tmp_path):
     archive = tmp_path / "202502-Regional-2024-export.zip"
     archive.write_bytes(customs_zip())
     result = ingest.fetch(settings, files=[archive], year=2024)
-    assert 2024 in result.years and (settings.raw_dir / archive.name).is_file()
+    assert 2024 in result.years and (settings.raw_dir / f"{sha256_file(archive)}.zip").is_file()
 
 
 def test_year_not_in_files_is_refused(settings, tmp_path):

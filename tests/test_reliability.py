@@ -29,7 +29,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from fiches.config import Limits, Network, Settings
-from fiches.errors import FetchError, FichesError
+from fiches.errors import DataError, FetchError, FichesError
 from fiches.sources import ingest
 from fiches.sources.archive import SafeArchive
 from fiches.sources.douanes import read_label_file
@@ -607,7 +607,9 @@ def test_data_file_with_stray_encodings_reports_those_lines(settings, tmp_path):
     )
     archive = tmp_path / "mixed.zip"
     archive.write_bytes(customs_zip(data=text))
-    result = ingest.fetch(settings, files=[archive])
+    with pytest.raises(DataError, match="lignes 8, 9"):  # rows of a listed département: refused unless accepted
+        ingest.fetch(settings, files=[archive])
+    result = ingest.fetch(settings, files=[archive], accept_bad_rows=True)
     assert [(row.line, "pays" in row.reason or "valeur" in row.reason) for row in result.bad_rows] == [(8, True), (9, True)]
     with (settings.cache_dir / "bad-rows.csv").open(encoding="utf-8", newline="") as handle:
         assert [row[1] for row in csv.reader(handle, delimiter=";")][1:] == ["8", "9"]
@@ -686,9 +688,12 @@ def test_bad_rows_through_the_cli_list_line_numbers_and_strict_fails(cli, settin
     archive = tmp_path / "a.zip"
     archive.write_bytes(customs_zip(data=TINY_EXPORT + "E;1;2024;12;12;C29A;2910;DE;-3;1\r\nE;1;2024;12\r\n"))
     strict = cli("fetch", "--from-file", archive, "--data-dir", settings.data_dir, "--strict")
-    _one_error_line(strict, 4, "--strict", "ligne 8")
+    _one_error_line(strict, 4, "--strict", "lignes 8, 9")
     assert snapshot(settings.data_dir).keys() <= {"manifest.json"}
-    lenient = cli("fetch", "--from-file", archive, "--data-dir", settings.data_dir)
+    refused = cli("fetch", "--from-file", archive, "--data-dir", settings.data_dir)
+    _one_error_line(refused, 4, "2 ligne(s) invalide(s)", "lignes 8, 9", "--accept-bad-rows")
+    assert snapshot(settings.data_dir).keys() <= {"manifest.json"}
+    lenient = cli("fetch", "--from-file", archive, "--data-dir", settings.data_dir, "--accept-bad-rows")
     assert lenient.exit_code == 0, lenient.stderr
     assert "2 ligne(s) invalide(s)" in lenient.stderr and "ligne 8" in lenient.stderr and "ligne 9" in lenient.stderr
     assert (settings.cache_dir / "douanes-2024.parquet").is_file()
@@ -699,7 +704,7 @@ def test_bad_rows_report_cannot_inject_spreadsheet_formulas(settings, tmp_path):
     hostile = ['=HYPERLINK("http://127.0.0.1:1/x";"clic")', "+1+1", "-2+3", "@SUM(A1)", "\t=1"]
     archive = tmp_path / "=cmd.zip"
     archive.write_bytes(customs_zip(data=TINY_EXPORT + "".join(f"{h}\r\n" for h in hostile)))
-    ingest.fetch(settings, files=[archive])
+    ingest.fetch(settings, files=[archive], accept_bad_rows=True)
     with (settings.cache_dir / "bad-rows.csv").open(encoding="utf-8", newline="") as handle:
         cells = [cell for row in csv.reader(handle, delimiter=";") for cell in row]
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -59,7 +60,8 @@ def write_text(target: Path, text: str) -> None:
 
 
 def remove_stale_parts(folder: Path) -> int:
-    """Delete temporary files an interrupted run left behind."""
+    """Delete the temporary files an interrupted run left behind, once its journals are recovered."""
+    recover(folder)
     removed = 0
     if folder.is_dir():
         for part in folder.rglob(".*.part"):
@@ -68,14 +70,26 @@ def remove_stale_parts(folder: Path) -> int:
     return removed
 
 
-class Transaction:
-    """Stage several files, then move them all into place; on any error, remove every temporary.
+JOURNAL_SUFFIX = ".journal"
 
-    Usage: ``with Transaction() as txn: write(txn.stage(target))`` commits when the block ends.
+
+class Transaction:
+    """Stage several files, then move them all into place; on any error, leave the previous set.
+
+    Usage: ``with Transaction(journal) as txn: write(txn.stage(target))`` commits when the block ends.
+
+    A commit first writes its journal (every temporary, its target and the name of the target's
+    backup), then moves each existing target aside to its backup, then each temporary into place,
+    then removes the backups and the journal. A failure on the way (a directory in the way, a
+    permission refused, a full disk) puts every backup back: the previous files, all of them. A
+    commit cut short by a crash or a `kill -9` leaves its journal, which `recover` (run before any
+    new work in that folder) reads to finish the commit if every file was in place, or to roll it
+    back otherwise.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, journal: Path | None = None) -> None:
         self._staged: list[tuple[Path, Path]] = []
+        self.journal = journal
 
     def stage(self, target: Path) -> Path:
         temp = temp_path_for(target)
@@ -86,14 +100,38 @@ class Transaction:
         """Take charge of a temporary file created elsewhere (a download in progress)."""
         self._staged.append((temp, target))
 
+    @property
+    def targets(self) -> list[Path]:
+        return [target for _, target in self._staged]
+
     def commit(self) -> None:
-        for temp, target in self._staged:
-            os.replace(temp, target)
-        self._staged.clear()
+        staged, self._staged = self._staged, []
+        for _, target in staged:
+            if target.is_dir():
+                _remove_temps(staged)
+                raise IsADirectoryError(errno.EISDIR, f"un dossier occupe la place du fichier {target}", str(target))
+        entries = [(temp, target, _backup_name(target) if target.exists() else None) for temp, target in staged]
+        journal = self.journal or _journal_for(staged)
+        try:
+            _write_journal(journal, entries)
+        except BaseException:
+            _remove_temps(staged)
+            raise
+        try:
+            for _, target, backup in entries:
+                if backup is not None:
+                    os.replace(target, backup)
+            for temp, target, _ in entries:
+                os.replace(temp, target)
+        except BaseException:
+            _roll_back(entries)
+            journal.unlink(missing_ok=True)
+            raise
+        _finish(entries)
+        journal.unlink(missing_ok=True)
 
     def rollback(self) -> None:
-        for temp, _ in self._staged:
-            temp.unlink(missing_ok=True)
+        _remove_temps(self._staged)
         self._staged.clear()
 
     def __enter__(self) -> Transaction:
@@ -104,3 +142,70 @@ class Transaction:
             self.commit()
         else:
             self.rollback()
+
+
+def _journal_for(staged: list[tuple[Path, Path]]) -> Path:
+    first = staged[0][1] if staged else Path(tempfile.gettempdir()) / "fiches"
+    return first.parent / f".{first.stem}{JOURNAL_SUFFIX}"
+
+
+def _backup_name(target: Path) -> Path:
+    return target.with_name(f".{target.name}.backup.part")
+
+
+def _write_journal(journal: Path, entries: list[tuple[Path, Path, Path | None]]) -> None:
+    document = [[str(temp), str(target), str(backup) if backup else None] for temp, target, backup in entries]
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path_for(journal)
+    try:
+        with temp.open("w", encoding="utf-8") as handle:
+            json.dump(document, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, journal)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _remove_temps(staged) -> None:
+    for temp, *_ in staged:
+        temp.unlink(missing_ok=True)
+
+
+def _roll_back(entries: list[tuple[Path, Path, Path | None]]) -> None:
+    """Every target as it was before the commit: its backup back in place, or no file if it had none."""
+    for temp, target, backup in reversed(entries):
+        if backup is not None:
+            if backup.exists():
+                os.replace(backup, target)
+        elif not temp.exists() and target.exists():
+            target.unlink()  # this commit had put it there
+        temp.unlink(missing_ok=True)
+
+
+def _finish(entries: list[tuple[Path, Path, Path | None]]) -> None:
+    for _, _, backup in entries:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+
+
+def recover(folder: Path) -> int:
+    """Finish or roll back the commits that a crash cut short in `folder` (and below); returns how many."""
+    if not folder.is_dir():
+        return 0
+    recovered = 0
+    for journal in sorted(folder.rglob(f".*{JOURNAL_SUFFIX}")):
+        try:
+            entries = [(Path(temp), Path(target), Path(backup) if backup else None)
+                       for temp, target, backup in json.loads(journal.read_text(encoding="utf-8"))]
+        except (OSError, ValueError, TypeError):
+            journal.unlink(missing_ok=True)  # cut short while being written: nothing was moved yet
+            continue
+        if all(not temp.exists() and target.exists() for temp, target, _ in entries):
+            _finish(entries)  # every file was in place: only the clean-up was left
+        else:
+            _roll_back(entries)
+        journal.unlink(missing_ok=True)
+        recovered += 1
+    return recovered

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from fiches import __version__
@@ -48,7 +49,7 @@ def _settings(data_dir: Path | None) -> Settings:
 
 
 def _fail(exc: FichesError) -> None:
-    console.print(f"[bold red]erreur[/] : {exc}", highlight=False, soft_wrap=True)
+    console.print(f"[bold red]erreur[/] : {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -73,26 +74,42 @@ def fetch(
     from_file: Annotated[list[Path] | None, typer.Option("--from-file", help="Archive déjà téléchargée à intégrer (répétable).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="FICHES_DATA_DIR", show_default=False, help="Dossier des données (défaut : data/).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Toute ligne invalide est une erreur.")] = False,
+    accept_bad_rows: Annotated[bool, typer.Option("--accept-bad-rows", help="Écarte délibérément les lignes invalides au-delà du seuil, au lieu de refuser le fichier ; la provenance des fiches le dit.")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Reconstruit tous les caches à partir des archives conservées dans data/raw.")] = False,
 ) -> None:
     """Télécharge, vérifie et met en cache les archives régionales des douanes pour une année."""
     settings = _settings(data_dir)
     try:
         from fiches.sources import ingest
 
-        result = ingest.fetch(settings, year=year, urls=url or [], files=from_file or [], strict=strict)
+        result = ingest.fetch(settings, year=year, urls=url or [], files=from_file or [], strict=strict,
+                              accept_bad_rows=accept_bad_rows, rebuild=rebuild)
     except FichesError as exc:
         _fail(exc)
         return
+    for note in result.notes:
+        console.print(escape(note), highlight=False, soft_wrap=True)
     if result.unchanged:
-        console.print(f"rien de nouveau : {', '.join(result.archives)} déjà à jour")
+        console.print(escape(f"rien de nouveau : {', '.join(result.archives)} déjà à jour"), highlight=False, soft_wrap=True)
         return
     for data_year, meta in sorted(result.years.items()):
-        state = "complète" if meta["complete"] else f"incomplète ({meta['quarters']})"
-        console.print(f"{data_year} : {meta['rows']} lignes agrégées en cache, année {state}")
+        console.print(escape(f"{data_year} : {meta['rows']} lignes agrégées en cache, {_year_state(meta)}"), highlight=False, soft_wrap=True)
     if result.bad_rows:
-        console.print(f"[yellow]{len(result.bad_rows)} ligne(s) invalide(s) écartée(s)[/], détail dans {settings.cache_dir / 'bad-rows.csv'} :")
+        console.print(
+            f"[yellow]{len(result.bad_rows)} ligne(s) invalide(s) écartée(s)[/], détail dans {escape(str(settings.cache_dir / 'bad-rows.csv'))} :",
+            highlight=False, soft_wrap=True,
+        )
         for row in result.bad_rows[:10]:
-            console.print(f"  {row}", highlight=False)
+            console.print(f"  {escape(str(row))}", highlight=False, soft_wrap=True)
+
+
+def _year_state(meta: dict) -> str:
+    from fiches.sources.store import quarters_text
+
+    quarters = meta.get("quarters", {})
+    state = "année complète" if meta.get("complete") else "année incomplète (" + " ; ".join(
+        f"{'exportations' if flow == 'E' else 'importations'} {quarters_text(q)}" for flow, q in sorted(quarters.items())) + ")"
+    return state + (", données définitives" if meta.get("final") else ", données provisoires")
 
 
 @app.command()
@@ -136,13 +153,13 @@ def build(
         _fail(exc)
         return
     if report.warning:
-        console.print(f"[bold yellow]ATTENTION[/] : {report.warning}", highlight=False)
-    console.print(
+        console.print(f"[bold yellow]ATTENTION[/] : {escape(report.warning)}", highlight=False, soft_wrap=True)
+    console.print(escape(
         f"{report.year} ({report.source}) : {report.count('built')} construite(s), {report.count('skipped')} à jour, "
         f"{report.count('failed')} en échec, en {report.seconds:.1f} s → {batch.year_dir(out, report.year) / 'index.html'}"
-    )
+    ), highlight=False, soft_wrap=True)
     for outcome in report.failed:
-        console.print(f"[red]échec[/] {outcome.code} : {outcome.reason}", highlight=False)
+        console.print(f"[red]échec[/] {escape(outcome.code)} : {escape(outcome.reason)}", highlight=False, soft_wrap=True)
     if report.failed:
         raise typer.Exit(RenderError.exit_code)
 
@@ -164,7 +181,7 @@ def _run_build(settings, territories, year, source, out, keep_html, force, jobs)
         task = progress.add_task("fiches", total=total)
 
         def advance(outcome: batch.Outcome) -> None:
-            progress.update(task, advance=1, description=f"{outcome.status} {outcome.code}")
+            progress.update(task, advance=1, description=escape(f"{outcome.status} {outcome.code}"))
 
         return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=advance)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures as futures
+import contextlib
 import dataclasses
+import json
 import logging
 import os
 import time
@@ -15,12 +17,12 @@ from fiches.atomic import os_error_text, remove_stale_parts
 from fiches.build import index, pool
 from fiches.build.jobs import Job, Outcome, Report, Shared, build_key, output_base, up_to_date, year_dir
 from fiches.config import Settings
-from fiches.errors import RenderError
+from fiches.errors import RenderError, UsageError
 from fiches.model.indicators import TradeYear, provenance
 from fiches.reference.geography import FRANCE, REGIONS, Territory, factsheet_departements, region
 from fiches.render import accel, assets, templating
-from fiches.sources.selection import select
-from fiches.sources.store import YearData
+from fiches.sources import lock, sample
+from fiches.sources.selection import Selected, prepare, select, uses_sample
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,36 @@ def build(
     started = time.perf_counter()
     if (notice := accel.notice()) is not None:
         getattr(log, notice[0])("%s", notice[1])
-    selected = select(settings, source, year)
+    unavailable = prepare(settings, source, year)  # a quick fetch for --source auto, before the lock
+    if uses_sample(settings, source, year):
+        sample.ensure_sample(settings)
+    with contextlib.ExitStack() as held:
+        # One consistent set of caches for the whole build: no fetch can change them meanwhile.
+        held.enter_context(lock.reading(settings.data_dir))
+        if settings.sample_dir.is_dir():
+            held.enter_context(lock.reading(settings.sample_dir))
+        selected = select(settings, source, year, unavailable=unavailable)
+        if selected.source == "sample":
+            refuse_sample_over_customs(year_dir(out_dir, selected.current.year))
+        return _build(settings, territories, selected, out_dir, keep_html, force, jobs, on_done, started)
+
+
+def refuse_sample_over_customs(folder: Path) -> None:
+    """A sample build never replaces factsheets built from the customs' data."""
+    for sidecar in sorted(folder.glob("*/*.json")) if folder.is_dir() else ():
+        try:
+            origin = json.loads(sidecar.read_text(encoding="utf-8")).get("provenance", {})
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(origin, dict) and origin.get("source") == "douanes":
+            raise UsageError(
+                f"{folder} contient des fiches construites à partir des données des douanes ({sidecar.name}…) : "
+                "l'échantillon synthétique n'y est pas écrit ; choisissez un autre dossier de sortie (--out)"
+            )
+
+
+def _build(settings: Settings, territories: list[Territory], selected, out_dir: Path, keep_html: bool, force: bool, jobs: int,
+           on_done, started: float) -> Report:
     job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, templating.build_date(),
               command_pid=os.getpid())
     data_codes = set(TradeYear.codes_in(selected.current))
@@ -116,7 +147,7 @@ def build(
             _build_in_workers(job, todo, jobs, done)
     order = {t.key: i for i, t in enumerate(territories)}
     outcomes.sort(key=lambda o: order.get(o.code, 0))
-    write_front_matter(out_dir, selected.current, job.build_date)
+    write_front_matter(out_dir, selected, job.build_date)
     return Report(job.year, selected.source, outcomes, time.perf_counter() - started, selected.warning)
 
 
@@ -169,14 +200,15 @@ def _build_in_workers(job: Job, todo: list[Territory], jobs: int, done) -> None:
                 done(outcome)
 
 
-def write_front_matter(out_dir: Path, data: YearData, build_date: str) -> None:
+def write_front_matter(out_dir: Path, selected: Selected, build_date: str) -> None:
     """index.html then manifest.json (which lists the index), from what the year folder holds."""
+    data = selected.current
     folder = year_dir(out_dir, data.year)
     if not folder.is_dir():
         return
     try:
         index.write_index(folder, data.year, build_date)
-        origin = asdict(provenance(data, __version__, build_date))
+        origin = asdict(provenance(data, __version__, build_date, selected.comparison_note, previous=selected.previous))
         origin["archives"] = [{"name": name, "sha256": digest} for name, digest in origin["archives"]]
         origin["quarters"] = {flow: list(quarters) for flow, quarters in origin["quarters"]}
         origin["is_sample"] = data.is_sample

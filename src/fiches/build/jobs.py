@@ -94,13 +94,15 @@ def code_key() -> str:
 
 
 def build_key(data: YearData, previous: YearData | None, territory: Territory, source: str, history: tuple = ()) -> str:
+    """What a factsheet is made of: the code, the data (each year's cache file and the publications
+    and quarters it holds), the territory."""
     parts = {
         "history": history,
         "code": code_key(),
         "source": source,
         "year": data.year,
-        "archives": data.meta.get("archives", []),
-        "previous": previous.meta.get("archives", []) if previous else None,
+        "data": [data.meta.get("cache_sha256"), data.meta.get("sources"), data.meta.get("bad_rows")],
+        "previous": [previous.meta.get("cache_sha256"), previous.meta.get("sources")] if previous else None,
         "territory": territory.slug,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

@@ -71,7 +71,7 @@ class Builder:
         self.env = templating.environment()
         self.stylesheet = pdf.Stylesheet()
         self.pages = SharedPages()
-        self.provenance = provenance(self.trade, __version__, job.build_date)
+        self.provenance = provenance(self.trade, __version__, job.build_date, selected.comparison_note)
         self.built = 0
         self._thresholds = gc.get_threshold()
         gc.set_threshold(*self._thresholds[:2], FULL_COLLECTION_THRESHOLD)

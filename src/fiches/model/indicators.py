@@ -13,7 +13,7 @@ from fiches.reference.geography import departement_or_monaco as departement_terr
 from fiches.reference.labels import a129_short, country_short
 from fiches.reference.territoires import territoires_in
 from fiches.sources.douanes import Labels
-from fiches.sources.store import YearData
+from fiches.sources.store import YearData, quarters_text
 
 EXPORTS, IMPORTS = "E", "I"
 OTHER = "_autres"
@@ -85,6 +85,8 @@ class Change:
     previous: int
     delta: int
     percent: float | None
+    #: What is compared: "2023" for two whole years, "T1–T2 2025" for the same quarters of the year before.
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,10 +177,27 @@ class Trends:
     """Year-on-year change of the main partners and products (top 5 of this year, per flow)."""
 
     previous_year: int
+    basis: str  # as Change.basis
     export_partners: tuple[Trend, ...]
     import_partners: tuple[Trend, ...]
     export_products: tuple[Trend, ...]
     import_products: tuple[Trend, ...]
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Where one flow of a year comes from: a customs publication and the quarters taken from it."""
+
+    flow: str
+    kind: str  # "annual" (final figures) or "rolling" (provisional, the last five quarters)
+    vintage: str  # its publication: "2025-02", or the date it was fetched
+    archive: str  # the archive's file name
+    sha256: str
+    quarters: tuple[int, ...]
+
+    @property
+    def is_final(self) -> bool:
+        return self.kind == "annual"
 
 
 @dataclass(frozen=True)
@@ -190,6 +209,14 @@ class Provenance:
     complete: bool
     tool_version: str
     build_date: str
+    final: bool = True  # every quarter from final (annual) publications
+    publications: tuple[Publication, ...] = ()
+    previous_year: int | None = None
+    previous_publications: tuple[Publication, ...] = ()  # of the year the change is computed against
+    bad_rows: int = 0  # rows of the source files set aside as invalid
+    bad_value: int = 0  # their value, in euros
+    bad_share: float = 0.0  # their share of the files' value, in %
+    comparison_note: str | None = None  # why no change on the year before is shown
 
     @property
     def is_sample(self) -> bool:
@@ -375,7 +402,17 @@ class TradeYear:
         if previous is None:
             return None
         delta = self.total(territory, flow) - previous
-        return Change(self.previous_year, previous, delta, 100.0 * delta / previous if previous else None)
+        return Change(self.previous_year, previous, delta, 100.0 * delta / previous if previous else None, self.previous_basis(flow))
+
+    def previous_basis(self, flow: str | None = None) -> str:
+        """ "2023", or "T1–T2 2023" when the year before is taken on the same quarters as this one."""
+        meta = self._previous.meta if self._previous is not None else {}
+        quarters = meta.get("quarters", {})
+        flows = [flow] if flow else sorted(quarters)
+        partial = [quarters.get(f, []) for f in flows if len(quarters.get(f, [])) != 4]
+        if not partial:
+            return str(self.previous_year)
+        return f"{quarters_text(partial[0])} {self.previous_year}"
 
     def comparison(self, territory: Territory) -> Comparison:
         return Comparison(territory, self.sankey(territory, EXPORTS), self.sankey(territory, IMPORTS), self.exposure(territory))
@@ -433,6 +470,7 @@ class TradeYear:
 
         return Trends(
             self._previous.year,
+            self.previous_basis(),
             changes(EXPORTS, "country", self.country_label),
             changes(IMPORTS, "country", self.country_label),
             changes(EXPORTS, "a129", self.product_label),
@@ -527,8 +565,19 @@ def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, co
     )
 
 
-def provenance(data: TradeYear | YearData, tool_version: str, build_date: str) -> Provenance:
+def _publications(meta: dict) -> tuple[Publication, ...]:
+    return tuple(
+        Publication(flow, item.get("kind") or "annual", item.get("vintage") or "", item.get("archive") or "", item.get("sha256") or "",
+                    tuple(item.get("quarters", ())))
+        for flow, items in sorted(meta.get("sources", {}).items()) for item in items
+    )
+
+
+def provenance(data: TradeYear | YearData, tool_version: str, build_date: str, comparison_note: str | None = None,
+               previous: YearData | None = None) -> Provenance:
     meta = data.meta
+    previous = previous or getattr(data, "_previous", None)
+    bad = meta.get("bad_rows", {}) if isinstance(meta.get("bad_rows"), dict) else {}
     return Provenance(
         source="sample" if data.is_sample else "douanes",
         year=data.year,
@@ -537,5 +586,12 @@ def provenance(data: TradeYear | YearData, tool_version: str, build_date: str) -
         complete=bool(meta.get("complete", True)),
         tool_version=tool_version,
         build_date=build_date,
+        final=bool(meta.get("final", True)),
+        publications=_publications(meta),
+        previous_year=previous.year if previous is not None else None,
+        previous_publications=_publications(previous.meta) if previous is not None else (),
+        bad_rows=int(bad.get("rows", 0)),
+        bad_value=int(bad.get("value", 0)),
+        bad_share=100.0 * bad.get("value", 0) / bad["total"] if bad.get("total") else 0.0,
+        comparison_note=comparison_note,
     )
-

@@ -13,6 +13,7 @@ import jinja2
 
 from fiches.config import TEMPLATES_DIR
 from fiches.model import formatting
+from fiches.sources.store import quarters_text
 
 FRENCH_MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -48,5 +49,6 @@ def environment() -> jinja2.Environment:
         share=formatting.share,
         number=formatting.number,
         french_date=french_date,
+        quarters=quarters_text,
     )
     return env

@@ -46,7 +46,14 @@ _CHECKS: tuple[tuple[str, str, str], ...] = (
     ("country", r"^[A-Z][A-Z0-9]$", "code pays invalide"),
     ("value", r"^[0-9]{1,15}$", "valeur négative ou non numérique"),
     ("mass", r"^[0-9]{0,15}$", "masse négative ou non numérique"),
+    # Magnitudes: no single row of a département's trade comes near a thousand billion euros (France's
+    # yearly exports are about 600 billion); a larger one is a damaged or forged file.
+    ("value", r"^[0-9]{1,12}$", "valeur hors de toute vraisemblance (1 000 milliards d'euros ou plus)"),
+    ("mass", r"^[0-9]{0,13}$", "masse hors de toute vraisemblance (10 milliards de tonnes ou plus)"),
 )
+#: A file's valid rows may total at most this many euros (France's yearly trade is about 1.3e12):
+#: beyond, it is refused. It also bounds every sum of its rows far below 64-bit integers' 9.2e18.
+MAX_FILE_VALUE = 10**15
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,8 @@ class Labels:
 
 @dataclass
 class ParsedFile:
-    """One data member: its valid rows summed into years, the quarters they cover, and what was rejected."""
+    """One data member: its valid rows by quarter and summed into years, the quarters they cover,
+    and what was rejected."""
 
     source: str
     table: pa.Table  # KEYS, value, mass: valid rows summed by year, sorted by the cache's order
@@ -105,6 +113,16 @@ class ParsedFile:
     bad_rows: list[BadRow]
     annual: bool
     quarters: dict[tuple[int, str], list[int]] = field(default_factory=dict)  # (year, flow) -> quarters
+    quarterly: pa.Table | None = None  # KEYS, quarter, value, mass: the valid rows, one per key and quarter
+    total_value: int = 0  # euros of the valid rows
+    bad_value: int = 0  # euros of the rejected rows whose value could be read
+    bad_listed: int = 0  # rejected rows of a listed département
+
+    @property
+    def bad_share(self) -> float:
+        """The rejected rows' share of the file's value, in %."""
+        whole = self.total_value + self.bad_value
+        return 100.0 * self.bad_value / whole if whole else (100.0 if self.bad_rows else 0.0)
 
 
 def data_member_kind(name: str) -> tuple[int | None, str | None] | None:
@@ -314,6 +332,7 @@ def parse_data_file(
             masks.append((pc.invert(pc.match_substring_regex(table.column(name), pattern)).to_numpy(zero_copy_only=False), reason))
     masks.append((codes["dep"].rows_where(unknown(DEPARTEMENTS)), "code département inconnu"))
     masks.append((codes["region"].rows_where(unknown(REGIONS)), "code région inconnu"))
+    masks.append((_region_mismatch(codes["dep"], codes["region"]), "code région différent de celui du département"))
     for name, known, reason in (
         ("country", labels.countries, "code pays absent du fichier de libellés"),
         ("a129", labels.a129, "code A129 absent du fichier de libellés"),
@@ -339,6 +358,9 @@ def parse_data_file(
     good = np.flatnonzero(~any_bad)
     values = _integers(table.column("value"), good)
     masses = _integers(table.column("mass"), good)
+    total_value = float(values.sum(dtype=np.float64))
+    if total_value > MAX_FILE_VALUE:
+        raise FetchError(f"{source} : {total_value:.3g} € de valeurs valides, hors de toute vraisemblance pour un fichier des douanes, fichier refusé")
 
     # One stable sort on a composite integer key orders rows by (annual key, quarter): equal
     # neighbours are duplicates (the first is kept), and runs of one annual key are summed.
@@ -370,6 +392,16 @@ def parse_data_file(
         }
     )
     summed = summed.set_column(0, "year", pc.cast(summed.column("year"), pa.int16()))
+    kept_rows = good[kept]
+    quarterly = pa.table(
+        {
+            **{name: codes[name].strings(kept_rows) for name in KEYS},
+            "quarter": pc.cast(codes["quarter"].strings(kept_rows), pa.int8()),
+            "value": pa.array(values[kept], pa.int64()),
+            "mass": pa.array(masses[kept], pa.int64()),
+        }
+    )
+    quarterly = quarterly.set_column(0, "year", pc.cast(quarterly.column("year"), pa.int16()))
     coverage: dict[tuple[int, str], list[int]] = {}
     if len(good):
         combos = np.unique(
@@ -384,7 +416,35 @@ def parse_data_file(
             coverage.setdefault(key, []).append(int(codes["quarter"].values[quarter_i]))
     bad_rows.sort(key=lambda row: row.line)
     valid = len(good) - int(duplicate.sum())
-    return ParsedFile(source, summed, valid + len(bad_rows), bad_rows, expected_year is not None, {k: sorted(v) for k, v in coverage.items()})
+    duplicate_value = int(values[order[duplicate]].sum()) if duplicate.any() else 0
+    bad_value = duplicate_value + _readable_value(table, np.flatnonzero(any_bad))
+    listed = {code.encode() for code in DEPARTEMENTS}
+    bad_listed = int(duplicate.sum()) + sum(1 for v in table.column("dep").take(pa.array(np.flatnonzero(any_bad))).to_pylist() if v in listed)
+    return ParsedFile(
+        source, summed, valid + len(bad_rows), bad_rows, expected_year is not None, {k: sorted(v) for k, v in coverage.items()},
+        quarterly=quarterly, total_value=int(values[kept].sum()), bad_value=bad_value, bad_listed=bad_listed,
+    )
+
+
+def _region_mismatch(deps: _Codes, regions: _Codes) -> np.ndarray:
+    """Rows whose région is not their département's: the same row under another région would be counted twice."""
+    position = {value: i for i, value in enumerate(regions.values)}
+    expected = np.array([position.get(DEPARTEMENTS[d.decode("ascii", "replace")][1].encode(), -1)
+                         if d.decode("ascii", "replace") in DEPARTEMENTS else -2 for d in deps.values], dtype=np.int64)
+    if not len(deps.indices):
+        return np.zeros(0, dtype=bool)
+    wanted = expected[deps.indices]
+    return (wanted != -2) & (wanted != regions.indices)
+
+
+def _readable_value(table: pa.Table, rows: np.ndarray) -> int:
+    """Euros of the rejected rows whose value field is a number at all (a few rows: plain Python)."""
+    total = 0
+    for raw in table.column("value").take(pa.array(rows, pa.int64())).to_pylist() if len(rows) else ():
+        text = (raw or b"").strip()
+        if text.isdigit() and len(text) <= 18:
+            total += int(text)
+    return total
 
 
 def _ensure_line_numbers(raw: bytes, line_numbers: np.ndarray | None) -> np.ndarray:

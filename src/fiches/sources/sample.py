@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import logging
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -191,15 +192,20 @@ def sample_settings(settings: Settings) -> Settings:
 def ensure_sample(settings: Settings) -> Settings:
     """Generate and ingest the sample once; later calls reuse the cache. Returns its settings."""
     from fiches.sources import ingest  # ingest imports nothing from here; kept local to keep layers one-way
-    from fiches.sources.store import available_years, read_meta
+    from fiches.sources.store import load_manifest
 
     own = sample_settings(settings)
-    cache = own.cache_dir
-    if set(YEARS) <= set(available_years(cache)) and all(
-        read_meta(cache, y).get("generator") == GENERATOR_VERSION for y in YEARS
+    try:
+        manifest = load_manifest(own.data_dir)
+    except Exception:  # a damaged sample is generated again  # noqa: BLE001
+        manifest = None
+    if manifest is not None and all(
+        manifest.years.get(str(y), {}).get("extra", {}).get("generator") == GENERATOR_VERSION for y in YEARS
     ):
         return own
     log.info("génération de l'échantillon synthétique (%s)", ", ".join(map(str, YEARS)))
+    if own.data_dir.is_dir():  # another generator's sample: nothing of it is kept
+        shutil.rmtree(own.data_dir)
     with tempfile.TemporaryDirectory(prefix="fiches-sample-") as tmp:
         files = [write_archive(Path(tmp) / f"sample-{y}-{'export' if f == 'E' else 'import'}.zip", y, f) for y in YEARS for f in ("E", "I")]
         ingest.fetch(own, files=files, source="sample", extra_meta={"generator": GENERATOR_VERSION, "seed": SEED})

@@ -1,4 +1,9 @@
-"""Choose the data a build uses: fetched customs data, the embedded sample, or the best available."""
+"""Choose the data a build uses: fetched customs data, the embedded sample, or the best available.
+
+A build's year, by default, is the newest with four quarters of final (annual) figures for both
+flows. Its change on the year before is computed like for like: on the same quarters of the year
+before, or not at all.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,21 @@ from dataclasses import dataclass
 from fiches.config import QUICK_NETWORK, SOURCES, Settings
 from fiches.errors import DataError, FichesError, UsageError
 from fiches.sources import ingest, sample
-from fiches.sources.store import YearData, available_years, read_meta, read_year, read_year_totals
+from fiches.sources.store import (
+    FLOWS,
+    Manifest,
+    YearData,
+    load_manifest,
+    quarters_text,
+    read_labels,
+    read_period,
+    read_year,
+    read_year_totals,
+)
 
 log = logging.getLogger(__name__)
 
-#: Years shown in a factsheet's history chart, when more than two are cached.
+#: Years shown in a factsheet's history chart, when more than two complete years are cached.
 HISTORY_YEARS = 10
 
 
@@ -22,52 +37,111 @@ class Selected:
     previous: YearData | None
     source: str  # "douanes" or "sample"
     warning: str | None = None
-    #: Every cached year up to the current one (at most HISTORY_YEARS): year -> rows (flow, dep, value).
+    #: Every complete cached year up to the current one (at most HISTORY_YEARS): year -> rows (flow, dep, value).
     history: dict[int, object] | None = None
     history_archives: tuple = ()
+    #: Why the factsheets show no change on the year before, when they show none.
+    comparison_note: str | None = None
 
 
-def _years(settings: Settings, source: str) -> tuple[Settings, list[int]]:
-    own = sample.ensure_sample(settings) if source == "sample" else settings
-    return own, available_years(own.cache_dir)
+def default_year(manifest: Manifest) -> int:
+    """The newest year with four quarters of final figures for both flows, else the newest year."""
+    years = manifest.available_years()
+    final = [y for y in years if manifest.is_final_and_complete(y)]
+    return max(final or years)
 
 
 def _load(settings: Settings, source: str, year: int | None) -> Selected:
-    own, years = _years(settings, source)
+    own = sample.ensure_sample(settings) if source == "sample" else settings
+    manifest = load_manifest(own.data_dir)
+    years = manifest.available_years()
     if not years:
         raise DataError(
             "aucune donnée des douanes en cache : lancez « fiches fetch --year AAAA » "
             "(ou --from-file ARCHIVE.zip), ou construisez avec --source sample"
         )
-    chosen = year if year is not None else max(years)
+    chosen = year if year is not None else default_year(manifest)
     if chosen not in years:
         where = "dans l'échantillon" if source == "sample" else "dans les données récupérées"
         raise UsageError(f"l'année {chosen} n'est pas {where} (années disponibles : {', '.join(map(str, years))})")
+    warning = None
+    if year is None and not manifest.is_final_and_complete(chosen):
+        warning = (f"aucune année complète de données définitives : les fiches portent sur {chosen}, "
+                   f"{_state(manifest, chosen)}")
+        log.warning(warning)
     is_sample = source == "sample"
-    current = read_year(own.cache_dir, chosen, is_sample=is_sample)
-    previous = read_year(own.cache_dir, chosen - 1, is_sample=is_sample) if chosen - 1 in years else None
-    past = [y for y in years if chosen - HISTORY_YEARS < y <= chosen]
-    history = {y: read_year_totals(own.cache_dir, y) for y in past} if len(past) > 2 else None
-    archives = tuple((y, tuple(a.get("sha256", "") for a in read_meta(own.cache_dir, y).get("archives", []))) for y in past)
-    return Selected(current, previous, source, history=history, history_archives=archives)
+    labels = read_labels(manifest)
+    current = read_year(manifest, chosen, is_sample=is_sample, labels=labels)
+    quarters = manifest.year_quarters(chosen)
+    note = None
+    if chosen - 1 not in years:
+        previous = None
+    elif manifest.years[str(chosen)].get("complete") and manifest.years[str(chosen - 1)].get("complete"):
+        previous = read_year(manifest, chosen - 1, is_sample=is_sample, labels=labels)
+    else:
+        previous = read_period(manifest, chosen - 1, quarters, is_sample=is_sample, labels=labels)
+        if previous is None:
+            note = (f"pas d'évolution : les trimestres de {chosen} ({quarters_text(quarters[FLOWS[0]])}) "
+                    f"ne sont pas tous disponibles pour {chosen - 1}")
+    complete = [y for y in years if chosen - HISTORY_YEARS < y <= chosen and manifest.years[str(y)].get("complete")]
+    history = {y: read_year_totals(manifest, y) for y in complete} if len(complete) > 2 and chosen in complete else None
+    archives = tuple((y, manifest.years[str(y)].get("cache", ""), manifest.cache.get(manifest.years[str(y)].get("cache", ""), ""))
+                     for y in complete)
+    return Selected(current, previous, source, warning, history=history, history_archives=archives, comparison_note=note)
 
 
-def select(settings: Settings, source: str = "auto", year: int | None = None) -> Selected:
+def _state(manifest: Manifest, year: int) -> str:
+    entry = manifest.years[str(year)]
+    quarters = manifest.year_quarters(year)
+    parts = []
+    if not entry.get("final"):
+        parts.append("en données provisoires")
+    if not entry.get("complete"):
+        parts.append("sur " + " ; ".join(f"{'exportations' if f == 'E' else 'importations'} {quarters_text(q)}" for f, q in quarters.items()))
+    return ", ".join(parts) or "complète"
+
+
+def prepare(settings: Settings, source: str, year: int | None) -> str | None:
+    """For `--source auto` with nothing cached: try a fetch (quickly), before a build takes the data
+    folder's reading lock. Returns why it failed, if it did (the build then uses the sample)."""
+    if source not in SOURCES:
+        raise UsageError(f"source inconnue {source!r} : attendu {', '.join(SOURCES)}")
+    if source != "auto":
+        return None
+    years = load_manifest(settings.data_dir).available_years()
+    if years and (year is None or year in years):
+        return None
+    try:
+        ingest.fetch(settings, year=year, network=QUICK_NETWORK)
+    except FichesError as exc:
+        return str(exc)
+    return None
+
+
+def uses_sample(settings: Settings, source: str, year: int | None) -> bool:
+    """Whether `select` will take the sample: asked for, or `auto` with no fetched data for `year`."""
+    if source != "auto":
+        return source == "sample"
+    years = load_manifest(settings.data_dir).available_years()
+    return not (years and (year is None or year in years))
+
+
+def select(settings: Settings, source: str = "auto", year: int | None = None, *, unavailable: str | None = None) -> Selected:
+    """The data of a build. With source "auto": the fetched data if there are some for `year`,
+    else the sample, with a warning (`unavailable` says why there are none)."""
     if source not in SOURCES:
         raise UsageError(f"source inconnue {source!r} : attendu {', '.join(SOURCES)}")
     if source in ("douanes", "sample"):
         return _load(settings, source, year)
-    cached = available_years(settings.cache_dir)
-    if cached and (year is None or year in cached):
+    years = load_manifest(settings.data_dir).available_years()
+    if years and (year is None or year in years):
         return _load(settings, "douanes", year)
-    try:
-        ingest.fetch(settings, year=year, network=QUICK_NETWORK)
-        return _load(settings, "douanes", year)
-    except FichesError as exc:
-        message = (
-            f"données des douanes indisponibles ({exc}) : la fiche est construite à partir de "
-            "l'ÉCHANTILLON SYNTHÉTIQUE, aux chiffres fictifs"
-        )
-        log.warning(message)
-        selected = _load(settings, "sample", year)
-        return Selected(selected.current, selected.previous, "sample", message, selected.history, selected.history_archives)
+    reason = unavailable or ("aucune donnée récupérée" if not years else f"l'année {year} n'a pas été récupérée")
+    message = (
+        f"données des douanes indisponibles ({reason}) : la fiche est construite à partir de "
+        "l'ÉCHANTILLON SYNTHÉTIQUE, aux chiffres fictifs"
+    )
+    log.warning(message)
+    selected = _load(settings, "sample", year)
+    return Selected(selected.current, selected.previous, "sample", message, selected.history, selected.history_archives,
+                    selected.comparison_note)
