@@ -26,13 +26,13 @@ from pathlib import Path
 from fiches.config import Settings
 stage, data_dir, files = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
 from fiches.sources import ingest  # imports (about 0.3 s for pandas and pyarrow) are not timed
-from fiches.sources.store import read_year
+from fiches.sources.store import load_manifest, read_year
 settings = Settings(data_dir=data_dir)
 started = time.perf_counter()
 if stage == "ingest":
     ingest.fetch(settings, year=2024, files=[Path(f) for f in files])
 else:
-    rows = len(read_year(settings.cache_dir, 2024, is_sample=False).table)
+    rows = len(read_year(load_manifest(settings.data_dir), 2024, is_sample=False).table)
 elapsed = time.perf_counter() - started
 print(json.dumps({"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import logging
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fiches.config import Settings
+from fiches.config import Network, Settings
 from fiches.sources.sample import label_files
 
 SHARED_DOUANES = Path(__file__).resolve().parents[2] / "shared" / "douanes"
@@ -131,3 +132,25 @@ def sample_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = Settings(data_dir=tmp_path_factory.mktemp("sample-data"))
     ensure_sample(root)
     return root
+
+
+@pytest.fixture
+def cli(monkeypatch) -> Iterator[Callable[..., object]]:
+    """Run `fiches ...` in this process; `network=` replaces the default (slow) network options."""
+    from typer.testing import CliRunner
+
+    from fiches import cli as cli_module
+
+    root, ours = logging.getLogger(), logging.getLogger("fiches")
+    saved = (root.handlers[:], root.level, ours.level)
+    runner = CliRunner()
+
+    def run(*args: str, network: Network | None = None):
+        if network is not None:
+            monkeypatch.setattr(cli_module, "_settings", lambda data_dir: Settings(data_dir=data_dir, network=network))
+        return runner.invoke(cli_module.app, [str(a) for a in args])
+
+    yield run
+    root.handlers[:] = saved[0]  # the CLI installs its own handler on the root logger
+    root.setLevel(saved[1])
+    ours.setLevel(saved[2])

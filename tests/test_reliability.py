@@ -60,28 +60,6 @@ def _lines(text: str) -> list[str]:
 # -- the command line, in process (so that faults can be patched in) ---------------------------
 
 
-@pytest.fixture
-def cli(monkeypatch) -> Iterator[Callable[..., object]]:
-    """Run `fiches ...` in this process; `network=` replaces the default (slow) network options."""
-    from typer.testing import CliRunner
-
-    from fiches import cli as cli_module
-
-    root, ours = logging.getLogger(), logging.getLogger("fiches")
-    saved = (root.handlers[:], root.level, ours.level)
-    runner = CliRunner()
-
-    def run(*args: str, network: Network | None = None):
-        if network is not None:
-            monkeypatch.setattr(cli_module, "_settings", lambda data_dir: Settings(data_dir=data_dir, network=network))
-        return runner.invoke(cli_module.app, [str(a) for a in args])
-
-    yield run
-    root.handlers[:] = saved[0]  # the CLI installs its own handler on the root logger
-    root.setLevel(saved[1])
-    ours.setLevel(saved[2])
-
-
 def _one_error_line(result, code: int, *needles: str) -> str:
     assert result.exit_code == code, (result.exit_code, result.stderr, result.exception)
     assert "Traceback" not in result.stderr + result.stdout

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -59,6 +61,30 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so that browsers and temporaries are cleaned up on the way out."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated()
+
+
+def _interruptible(command):
+    """Ctrl-C or SIGTERM end a command with one line, once what it was writing is cleaned up."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, _Terminated)
+            console.print(f"[bold red]interrompu[/]{' (SIGTERM)' if terminated else ''} : les fichiers déjà écrits sont complets, "
+                          "les autres n'ont pas été touchés", highlight=False, soft_wrap=True)
+            raise typer.Exit(128 + signal.SIGTERM if terminated else 130) from None
+
+    return run
+
+
 @app.callback()
 def main_options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Journal détaillé.")] = False,
@@ -68,6 +94,7 @@ def main_options(
 
 
 @app.command()
+@_interruptible
 def fetch(
     year: Annotated[int | None, typer.Option("--year", help="Année de données (défaut : la plus récente du catalogue).")] = None,
     url: Annotated[list[str] | None, typer.Option("--url", help="Archive à télécharger (répétable) au lieu du catalogue.")] = None,
@@ -113,6 +140,7 @@ def _year_state(meta: dict) -> str:
 
 
 @app.command()
+@_interruptible
 def build(
     codes: Annotated[list[str] | None, typer.Argument(help="Codes de département : 12, 2A, 971…")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Tous les départements (Monaco exclu).")] = False,
@@ -187,4 +215,5 @@ def _run_build(settings, territories, year, source, out, keep_html, force, jobs)
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="fiches")

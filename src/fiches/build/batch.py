@@ -68,6 +68,7 @@ def build(
     started = time.perf_counter()
     if (notice := accel.notice()) is not None:
         getattr(log, notice[0])("%s", notice[1])
+    lock.check_folder(settings.data_dir)
     unavailable = prepare(settings, source, year)  # a quick fetch for --source auto, before the lock
     if uses_sample(settings, source, year):
         sample.ensure_sample(settings)
@@ -159,45 +160,54 @@ def _build_in_workers(job: Job, todo: list[Territory], jobs: int, done) -> None:
     factsheets that show them. Should one fail, its factsheets draw what they need themselves.
     """
     context = pool.context()
-    with futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(job,)) as executor:
-        shared_tasks = {executor.submit(_worker_shared, t): t for t in shared_territories(todo)}
-        ready: dict[str, Shared] = {}  # by territory code; a failed one maps to nothing to share
-        waiting = list(todo)
-        builds: dict[futures.Future, Territory] = {}
+    executor = futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(job,))
+    try:
+        _schedule(executor, todo, done)
+    except BaseException:  # Ctrl-C, SIGTERM: no new factsheet; the workers finish the one they draw, then leave
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
 
-        def submit_ready() -> set[futures.Future]:
-            """Submit the factsheets whose France and région work is done (or failed)."""
-            nonlocal waiting
-            submitted, still = set(), []
-            for territory in waiting:
-                wanted = [FRANCE.code] + ([territory.region.code] if territory.region else [])
-                if all(code in ready for code in wanted):
-                    future = executor.submit(_worker_build, territory, Shared.joined([ready[code] for code in wanted]))
-                    builds[future] = territory
-                    submitted.add(future)
-                else:
-                    still.append(territory)
-            waiting = still
-            return submitted
 
-        pending: set[futures.Future] = set(shared_tasks)
-        while pending:
-            finished, pending = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
-            for future in finished:
-                if future in shared_tasks:
-                    territory = shared_tasks[future]
-                    try:
-                        ready[territory.code] = future.result()
-                    except Exception as exc:  # its factsheets will draw it themselves
-                        log.warning("figures de %s non partagées : %s", territory.name, exc)
-                        ready[territory.code] = Shared((), {})
-                    pending |= submit_ready()
-                    continue
+def _schedule(executor: futures.ProcessPoolExecutor, todo: list[Territory], done) -> None:
+    shared_tasks = {executor.submit(_worker_shared, t): t for t in shared_territories(todo)}
+    ready: dict[str, Shared] = {}  # by territory code; a failed one maps to nothing to share
+    waiting = list(todo)
+    builds: dict[futures.Future, Territory] = {}
+
+    def submit_ready() -> set[futures.Future]:
+        """Submit the factsheets whose France and région work is done (or failed)."""
+        nonlocal waiting
+        submitted, still = set(), []
+        for territory in waiting:
+            wanted = [FRANCE.code] + ([territory.region.code] if territory.region else [])
+            if all(code in ready for code in wanted):
+                future = executor.submit(_worker_build, territory, Shared.joined([ready[code] for code in wanted]))
+                builds[future] = territory
+                submitted.add(future)
+            else:
+                still.append(territory)
+        waiting = still
+        return submitted
+
+    pending: set[futures.Future] = set(shared_tasks)
+    while pending:
+        finished, pending = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+        for future in finished:
+            if future in shared_tasks:
+                territory = shared_tasks[future]
                 try:
-                    outcome = future.result()
-                except Exception as exc:  # a worker died (killed, out of memory...)
-                    outcome = Outcome(builds[future].key, "failed", reason=f"processus interrompu : {exc}")
-                done(outcome)
+                    ready[territory.code] = future.result()
+                except Exception as exc:  # its factsheets will draw it themselves
+                    log.warning("figures de %s non partagées : %s", territory.name, exc)
+                    ready[territory.code] = Shared((), {})
+                pending |= submit_ready()
+                continue
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a worker died (killed, out of memory...)
+                outcome = Outcome(builds[future].key, "failed", reason=f"processus interrompu : {exc}")
+            done(outcome)
 
 
 def write_front_matter(out_dir: Path, selected: Selected, build_date: str) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import select as os_select  # sources.selection.select is the data selection
+import select as os_select
+import signal  # sources.selection.select is the data selection
 import threading
 import time
 from multiprocessing.util import Finalize
@@ -145,6 +146,9 @@ _BUILDER: Builder | None = None
 def init(job: Job) -> None:
     """Set up a worker: its browser first, since it starts in its own processes, then the data."""
     global _BUILDER
+    # Ctrl-C reaches the whole process group: the command stops the build, not each worker with
+    # its own traceback. SIGTERM (a whole group stopped) closes the browser before leaving.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
     exporter = new_exporter()
     exporter.start(wait=False)
@@ -153,10 +157,17 @@ def init(job: Job) -> None:
     # builder WeasyPrint's font folder; the browser alone if the builder's set-up failed.
     close = lambda: (_BUILDER or exporter).close()  # noqa: E731
     Finalize(None, close, exitpriority=10)
+    signal.signal(signal.SIGTERM, lambda *_: (_close_quietly(close), os._exit(128 + signal.SIGTERM)))
     if job.command_pid:
         threading.Thread(target=_leave_with, args=(job.command_pid, close), name="command-watch", daemon=True).start()
     selected = select(Settings(data_dir=Path(job.data_dir)), job.source, job.year)
     _BUILDER = Builder(job, selected, exporter)
+
+
+def _close_quietly(close) -> None:
+    closing = threading.Thread(target=close, name="terminated", daemon=True)
+    closing.start()
+    closing.join(CLOSE_WHEN_ORPHANED)
 
 
 #: Seconds a worker whose command is gone gives its browser to close before it exits.

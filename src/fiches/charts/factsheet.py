@@ -24,7 +24,7 @@ def comparison_charts(comparison: Comparison, exporter: PlotlyExporter) -> dict[
     suffix = "france" if comparison.territory.level == "france" else "region"
     return {
         shared_key(comparison, kind): sankey_chart(f"{kind}_{suffix}", getattr(comparison, kind), sankey.HEIGHT, exporter)
-        for kind in ("exports", "imports")
+        for kind in ("exports", "imports") if getattr(comparison, kind).links
     }
 
 
@@ -44,17 +44,21 @@ def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart]
     if fs.history:
         with matplotlib_style():
             result["history"] = Chart.drawn("history", matplotlib_svg(history.build(fs.history)), history.alt_text(fs.history, fs.territory.name))
-    result["treemap"] = Chart.drawn(
-        "treemap",
-        exporter.svg(treemap.build(fs.imports.activities, fs.exports.activities), treemap.WIDTH, treemap.HEIGHT),
-        treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory.name),
-    )
+    if fs.imports.activities or fs.exports.activities:
+        result["treemap"] = Chart.drawn(
+            "treemap",
+            exporter.svg(treemap.build(fs.imports.activities, fs.exports.activities), treemap.WIDTH, treemap.HEIGHT),
+            treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory.name),
+        )
     for kind in ("exports", "imports"):
-        result[kind] = sankey_chart(kind, getattr(fs, kind).sankey, sankey.MAIN_HEIGHT, exporter)
+        model = getattr(fs, kind).sankey
+        if model.links:  # a flow with no trade at all gets a sentence instead (templates)
+            result[kind] = sankey_chart(kind, model, sankey.MAIN_HEIGHT, exporter)
     for comparison in filter(None, (fs.region, fs.france if fs.territory.level != "france" else None)):
         if shared_key(comparison, "exports") not in shared:
             shared.update(comparison_charts(comparison, exporter))
         for kind in ("exports", "imports"):
-            chart = shared[shared_key(comparison, kind)]
-            result[chart.name] = chart
+            chart = shared.get(shared_key(comparison, kind))
+            if chart is not None:
+                result[chart.name] = chart
     return result

@@ -97,7 +97,11 @@ def figures(fs: Factsheet) -> tuple[dict[str, Plot], dict[str, dict]]:
             treemap.build(fs.imports.activities, fs.exports.activities, interactive=True), f"{stem}-activites"
         ),
     }
+    if not (fs.imports.activities or fs.exports.activities):
+        del plots["treemap"], drawn["treemap"]
     for plot, model, height in _sankey_plots(fs):
+        if not model.links:  # no trade in this flow: the page says so instead
+            continue
         plots[plot.name] = plot
         figure = sankey.build(model, height, interactive=True)
         drawn[plot.name] = _for_the_web(figure, f"{stem}-{plot.name.replace('_', '-')}")

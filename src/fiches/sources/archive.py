@@ -55,6 +55,8 @@ class SafeArchive:
                 raise FetchError(f"{label} : chemin de membre dangereux refusé : {name!r}")
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise FetchError(f"{label} : lien symbolique refusé dans l'archive : {name!r}")
+            if info.flag_bits & 0x1:
+                raise FetchError(f"{label} : membre chiffré refusé dans l'archive : {name!r} (les fichiers des douanes ne le sont pas)")
             if name in checked:
                 raise FetchError(f"{label} : membre en double dans l'archive : {name!r}")
             if info.file_size > limits.max_member_size:
@@ -84,7 +86,7 @@ class SafeArchive:
         try:
             with self._zip.open(info) as handle:
                 data = handle.read(info.file_size + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
             raise FetchError(f"{self.label} : membre {name!r} illisible ({exc})") from None
         if len(data) != info.file_size:
             raise FetchError(f"{self.label} : membre {name!r} tronqué ou de taille incohérente")

@@ -302,6 +302,11 @@ class _Codes:
         values = [v.decode("ascii", errors="replace") for v in self.values]
         return pa.array(values, pa.string()).take(pa.array(self.indices[rows]))
 
+    def dictionary(self, rows: np.ndarray) -> pa.DictionaryArray:
+        """The same as `strings`, dictionary-encoded: no string copied per row."""
+        values = pa.array([v.decode("ascii", errors="replace") for v in self.values], pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(self.indices[rows], pa.int32()), values)
+
 
 def parse_data_file(
     raw: bytes,
@@ -395,13 +400,13 @@ def parse_data_file(
     kept_rows = good[kept]
     quarterly = pa.table(
         {
-            **{name: codes[name].strings(kept_rows) for name in KEYS},
+            **{name: codes[name].dictionary(kept_rows) for name in KEYS if name != "year"},
             "quarter": pc.cast(codes["quarter"].strings(kept_rows), pa.int8()),
             "value": pa.array(values[kept], pa.int64()),
             "mass": pa.array(masses[kept], pa.int64()),
         }
     )
-    quarterly = quarterly.set_column(0, "year", pc.cast(quarterly.column("year"), pa.int16()))
+    quarterly = quarterly.add_column(0, "year", pc.cast(codes["year"].strings(kept_rows), pa.int16()))
     coverage: dict[tuple[int, str], list[int]] = {}
     if len(good):
         combos = np.unique(

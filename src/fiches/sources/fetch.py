@@ -138,6 +138,8 @@ def download(
                 return _attempt(url, dest_dir, network, limits, previous, session, started)
             except _Retryable as exc:
                 last_error = str(exc)
+            except requests.RequestException as exc:  # an OSError to Python: never a disk's
+                raise FetchError(f"{url} : requête impossible ({type(exc).__name__} : {exc})") from None
             if time.monotonic() - started > network.deadline:
                 last_error += f" ; abandon au bout de {network.deadline:g} s"
                 break

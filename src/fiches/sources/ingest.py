@@ -276,6 +276,7 @@ def _ingest(settings: Settings, manifest: Manifest, txn: Transaction, archives: 
     label_raw: dict[str, bytes] = {}
     new_datasets: dict[str, dict] = {}
     new_rows: dict[str, pa.Table] = {}
+    new_annual: dict[str, pa.Table] = {}  # the same rows as the parser summed them by year
     accepted: list[BadRow] = []
     previous_decisions = {d["archive"]: d.get("accepted_bad_rows", False) for d in manifest.datasets.values()}
     for archive in to_parse:
@@ -320,6 +321,7 @@ def _ingest(settings: Settings, manifest: Manifest, txn: Transaction, archives: 
                     "archive": archive.sha256, "member": member, "kind": kind, "flow": flow,
                     "vintage": _vintage(archive.name, origin.last_modified if origin else None, fetched_at),
                     "fetched_at": fetched_at,
+                    "sequence": 1 + max([int(d.get("sequence", 0)) for d in (*previous_datasets.values(), *new_datasets.values())] or [0]),
                     "quarters": {str(y): item.quarters.get((y, flow), []) for y in years},
                     "rows": item.rows, "total_value": item.total_value,
                     "bad_rows": len(item.bad_rows), "bad_value": item.bad_value, "bad_listed": item.bad_listed,
@@ -327,6 +329,7 @@ def _ingest(settings: Settings, manifest: Manifest, txn: Transaction, archives: 
                     "cache": manifest.relative(dataset_path(settings.cache_dir, dataset_id)),
                 }
                 new_rows[dataset_id] = item.quarterly
+                new_annual[dataset_id] = item.table
                 accepted.extend(item.bad_rows)
     datasets = {**previous_datasets, **new_datasets}
     affected = sorted({int(y) for d in (datasets.values() if rebuild else new_datasets.values()) for y in d["quarters"]})
@@ -341,14 +344,16 @@ def _ingest(settings: Settings, manifest: Manifest, txn: Transaction, archives: 
     written: dict[int, dict] = {}
     for data_year in affected:
         entry = year_entry(datasets, data_year)
-        pieces = []
-        for flow in FLOWS:
-            for item in entry["sources"].get(flow, []):
-                rows = new_rows.get(item["dataset"])
-                if rows is None:
-                    rows = _cached_rows(manifest, item["dataset"])
-                pieces.append(select_quarters(rows, data_year, flow, item["quarters"]))
-        table = summed(pa.concat_tables(pieces))
+        table = _presummed(entry, datasets, new_annual, data_year)
+        if table is None:
+            pieces = []
+            for flow in FLOWS:
+                for item in entry["sources"].get(flow, []):
+                    rows = new_rows.get(item["dataset"])
+                    if rows is None:
+                        rows = _cached_rows(manifest, item["dataset"])
+                    pieces.append(select_quarters(rows, data_year, flow, item["quarters"]))
+            table = summed(pa.concat_tables(pieces))
         entry["rows"] = table.num_rows
         entry["source"] = source
         entry["extra"] = {**manifest.years.get(str(data_year), {}).get("extra", {}), **extra}
@@ -365,6 +370,26 @@ def _ingest(settings: Settings, manifest: Manifest, txn: Transaction, archives: 
     manifest.legacy_archives = []
     stage_manifest(manifest, txn, __version__)
     return IngestResult(written, accepted, archives=[a.name for a in archives], notes=notes)
+
+
+def _presummed(entry: dict, datasets: dict[str, dict], annual: dict[str, pa.Table], year: int) -> pa.Table | None:
+    """A year whose every flow comes whole from one dataset parsed now: the parser's sums, already in
+    the cache's order (the common case: an annual file per flow). None otherwise."""
+    import pyarrow.compute as pc
+
+    pieces = []
+    for flow in FLOWS:
+        items = entry["sources"].get(flow, [])
+        if not items:
+            continue
+        if len(items) != 1 or items[0]["dataset"] not in annual:
+            return None
+        dataset_id, quarters = items[0]["dataset"], items[0]["quarters"]
+        if quarters != datasets[dataset_id]["quarters"].get(str(year)):
+            return None
+        rows = annual[dataset_id]
+        pieces.append(rows.filter(pc.and_(pc.equal(rows.column("year"), year), pc.equal(rows.column("flow"), flow))))
+    return pa.concat_tables(pieces) if pieces else None
 
 
 def _labels(manifest: Manifest, found: dict[str, bytes], rebuild: bool) -> Labels:

@@ -18,9 +18,17 @@ from fiches.atomic import os_error_text
 from fiches.errors import FetchError, UsageError
 
 
+def check_folder(folder: Path) -> None:
+    """A data folder must be a folder (or not exist yet)."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise UsageError(f"le dossier des données {folder} : {path} est un fichier, pas un dossier (voir --data-dir)")
+            return
+
+
 def _open(folder: Path) -> int:
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"le dossier des données {folder} est un fichier, pas un dossier (voir --data-dir)")
+    check_folder(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return os.open(folder, os.O_RDONLY | os.O_DIRECTORY)

@@ -185,9 +185,9 @@ def stage_labels(manifest: Manifest, labels: Labels, txn: Transaction) -> None:
 # -- composing a year from its datasets ----------------------------------------------------------
 
 
-def vintage_key(entry: dict) -> tuple[str, str]:
-    """Newer publications sort last: by publication date, then by when they were fetched."""
-    return (str(entry.get("vintage", "")), str(entry.get("fetched_at", "")))
+def vintage_key(entry: dict) -> tuple[str, str, int]:
+    """Newer publications sort last: by publication date, then by the order they were ingested in."""
+    return (str(entry.get("vintage", "")), str(entry.get("fetched_at", "")), int(entry.get("sequence", 0)))
 
 
 def compose(datasets: dict[str, dict], year: int) -> dict[str, list[tuple[str, list[int]]]]:
@@ -231,7 +231,16 @@ def summed(rows: pa.Table) -> pa.Table:
     return grouped.sort_by(ORDER)
 
 
+def plain(rows: pa.Table) -> pa.Table:
+    """Dictionary-encoded columns (as a dataset keeps its codes) decoded into plain strings."""
+    for index, column in enumerate(rows.columns):
+        if pa.types.is_dictionary(column.type):
+            rows = rows.set_column(index, rows.schema.field(index).name, pc.cast(column, column.type.value_type))
+    return rows
+
+
 def select_quarters(rows: pa.Table, year: int, flow: str, quarters: list[int]) -> pa.Table:
+    rows = plain(rows)
     mask = pc.and_(pc.and_(pc.equal(rows.column("year"), year), pc.equal(rows.column("flow"), flow)),
                    pc.is_in(rows.column("quarter"), pa.array(quarters, rows.schema.field("quarter").type)))
     return rows.filter(mask)
