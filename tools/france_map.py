@@ -180,9 +180,11 @@ def zoom(shapes: list[dict]) -> dict:
     dy = y + pad + ((h - 2 * pad - label) - (south - north) * scale) / 2 - north * scale
     return {
         "codes": list(ZOOM_CODES),
-        "name": "Paris et petite couronne",
+        "name": "Paris",
+        "suffix": ", " + ", ".join(ZOOM_CODES[1:]),
         "box": list(ZOOM_BOX),
         "label": [x + w / 2, y + h - pad],
+        "scale": round(scale, 3),
         "transform": f"translate({dx:.2f} {dy:.2f}) scale({scale:.3f})",
     }
 
