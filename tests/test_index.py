@@ -38,14 +38,14 @@ SHEETS = [
 ]
 
 
-def _write_sheet(year_dir: Path, folder, level, code, name, exports, imports, pdf_size, *, html: bool = True) -> None:
+def _write_sheet(year_dir: Path, folder, level, code, name, exports, imports, pdf_size, *, html: bool = True, sample: bool = True) -> None:
     from fiches.reference.geography import slugify
 
     base = year_dir / folder / f"{code}-{slugify(name)}"
     base.parent.mkdir(parents=True, exist_ok=True)
     sidecar = {
         "territory": {"level": level, "code": code, "name": name, "slug": base.name},
-        "year": 2024, "sample": True,
+        "year": 2024, "sample": sample,
         "exports": {"total_eur": int(exports), "total": formatting.meur(exports)},
         "imports": {"total_eur": int(imports), "total": formatting.meur(imports)},
         "balance_eur": int(exports - imports), "balance": formatting.signed_meur(exports - imports),
@@ -326,7 +326,7 @@ def test_accessibility_statement_is_written_and_linked(year_dir, page):
     assert '<html lang="fr">' in statement and "default-src 'none'" in statement
     assert "<h1>Déclaration d'accessibilité</h1>" in statement
     for words in ("non conformes", "RGAA", "aucun audit", "PDF/UA-1", "plotly.js", "Contenus non accessibles",
-                  "mailto:territoires-industrie@anct.gouv.fr", "Défenseur des droits", "Libre réponse 71120",
+                  "mailto:territoires-industrie@anct.gouv.fr", "Défenseur des droits", f"Libre réponse{NB}71120",
                   "1er janvier 2026"):
         assert words in statement, words
     parsed = _parse(statement)
@@ -354,6 +354,16 @@ def test_labels_from_the_sidecars_are_escaped(tmp_path):
     text = (year_dir / "index.html").read_text(encoding="utf-8")
     assert HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert [t for t, _ in _parse(text).tags].count("script") == 1
+
+
+def test_sample_is_said_once_when_all_is_sample_and_per_row_when_mixed(page, tmp_path):
+    assert page.count("Échantillon synthétique : chiffres fictifs") == 1 and 'class="tag"' not in page
+    year_dir = tmp_path / "2024"
+    _write_sheet(year_dir, "departements", "departement", "12", "Aveyron", 1e6, 2e6, 5_000)
+    _write_sheet(year_dir, "departements", "departement", "46", "Lot", 1e6, 2e6, 5_000, sample=False)
+    index.write_index(year_dir, 2024, BUILD_DATE)
+    mixed = (year_dir / "index.html").read_text(encoding="utf-8")
+    assert mixed.count('<span class="tag">échantillon</span>') == 1 and "Échantillon synthétique" in mixed
 
 
 def test_same_inputs_same_bytes(year_dir, tmp_path):

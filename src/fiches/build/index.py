@@ -248,6 +248,7 @@ def write_index(year_dir: Path, year: int, build_date: str) -> Path:
         rows=rows,
         levels=[choice for choice in levels if choice[2]],
         france_map=france_map(rows),
+        all_sample=all(e.sample for e in rows),  # then the banner says it, not every row
         meur=formatting.meur,
         signed_meur=formatting.signed_meur,
         **context,
