@@ -544,3 +544,46 @@ def test_keyboard_reaches_the_map_and_links_have_their_names(year_dir, shots, wi
     assert any(name.startswith(f"La Réunion{NB}: solde") for name in links)
     assert f"PDF – Aveyron, 102{NB}Ko" in links and "Interactif – Aveyron, page web" in links
     assert not {"PDF", "JSON", "XLSX"} & set(links)
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_without_javascript_the_table_and_links_still_work(year_dir, shots):
+    async def scenario(tab: _Tab) -> dict:
+        await tab.tab.send_command("Emulation.setScriptExecutionDisabled", {"value": True})
+        await tab.tab.send_command("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 900, "deviceScaleFactor": 1, "mobile": True})
+        await tab.tab.send_command("Page.navigate", {"url": (year_dir / "index.html").as_uri()})
+        await asyncio.sleep(1.5)
+        await tab.screenshot(shots / "index-390-no-javascript.png")
+        return await tab.evaluate("""({
+            rows: Array.from(document.querySelectorAll('#factsheets tbody tr')).filter(function (r) { return r.offsetHeight > 0; }).length,
+            controls: document.getElementById('controls').offsetHeight,
+            hint: document.getElementById('sort-hint').offsetHeight,
+            sorting: Array.from(document.querySelectorAll('#factsheets th button')).filter(function (b) { return !b.disabled; }).length,
+            headers: document.querySelector('#factsheets thead tr').offsetHeight,
+            mapLinks: document.querySelectorAll('svg.map a[href]').length,
+            scroll: document.documentElement.scrollWidth})""")
+
+    found = _drive(scenario)
+    assert found["rows"] == len(SHEETS) and found["mapLinks"] == 8
+    assert found["controls"] == 0 and found["hint"] == 0 and found["sorting"] == 0  # nothing that needs the script
+    assert found["headers"] <= 1  # on a phone, the column headers only for assistive technology
+    assert found["scroll"] <= 390
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_columns_still_sort(year_dir):
+    async def scenario(tab: _Tab) -> dict:
+        await tab.open((year_dir / "index.html").as_uri(), 1280)
+        found = {"start": await tab.visible_rows()}
+        for column in ("Solde", "Code", "Code"):
+            await tab.evaluate(f"Array.from(document.querySelectorAll('#factsheets th button')).filter(function (b) {{ return b.textContent === '{column}'; }})[0].click()")
+            found[column] = await tab.visible_rows()
+        return found
+
+    found = _drive(scenario)
+    by_balance = sorted(SHEETS, key=lambda s: s[4] - s[5])
+    assert found["Solde"] == [s[3] for s in by_balance]
+    assert found["Code"] == found["start"][::-1]  # the second click on Code: descending
+    assert found["start"][:2] == ["France", "Occitanie"] and found["start"][-1] == "Aurillac – Figeac – Rodez"
