@@ -72,7 +72,7 @@ class _Table(HTMLParser):
         attrs = dict(attrs)
         if tag == "tr":
             self.rows.append([])
-        if tag == "td":
+        if tag == "td" or (tag == "th" and attrs.get("scope") == "row"):  # the territory is its row's header
             self._cell = []
         if tag == "a":
             self.links.append(attrs["href"])
@@ -83,7 +83,7 @@ class _Table(HTMLParser):
             self.external.append(attrs.get("href", ""))
 
     def handle_endtag(self, tag):
-        if tag == "td" and self._cell is not None:
+        if tag in ("td", "th") and self._cell is not None:
             self.rows[-1].append(" ".join("".join(self._cell).split()))
             self._cell = None
 
@@ -99,7 +99,8 @@ def test_index_lists_every_factsheet_with_its_figures_and_files(parallel):
     table = _Table()
     table.feed(page)
     rows = [r for r in table.rows if r]
-    assert [(r[0], r[2]) for r in rows] == [("FR", "France"), ("12", "Région"), ("01", "Département"), ("12", "Département"), ("46", "Département")]
+    # Readers' codes: Occitanie is INSEE's 76 (DGDDI's 12 stays internal).
+    assert [(r[0], r[2]) for r in rows] == [("FR", "France"), ("76", "Région"), ("01", "Département"), ("12", "Département"), ("46", "Département")]
     assert table.external == [], "the index must be self-contained"
     assert "default-src 'none'" in page and "Échantillon synthétique" in page
     for row, pattern in zip(rows, ["france/FR-*.json", "regions/12-*.json", "departements/01-*.json", "departements/12-*.json", "departements/46-*.json"]):
@@ -107,7 +108,7 @@ def test_index_lists_every_factsheet_with_its_figures_and_files(parallel):
         assert row[3] == sidecar["exports"]["total"].replace("\u00a0", " ").replace("\u202f", " ") or sidecar["exports"]["total"] in page
         assert sidecar["balance"] in page
     for link in table.links:
-        if link != "manifest.json":
+        if link != "manifest.json" and not link.startswith("#"):
             assert (year / link).is_file(), link
     assert {Path(link).suffix for link in table.links} >= {".pdf", ".json", ".xlsx"}
 

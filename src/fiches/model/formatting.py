@@ -52,3 +52,13 @@ def share(value: float | None, decimals: int) -> str:
     if 0 < value < 0.5 * 10**-decimals:
         return f"<{NBSP}{number(10**-decimals, decimals)}{NBSP}%"
     return percent(value, decimals)
+
+
+def file_size(size: int) -> str:
+    """A file's size as French readers write it: "850 octets", "102 Ko", "1,2 Mo" (powers of 1 000)."""
+    if size < 1000:
+        return f"{size}{NBSP}octet{'s' if size > 1 else ''}"
+    kilo = (size + 500) // 1000
+    if kilo < 1000:
+        return f"{kilo}{NBSP}Ko"
+    return f"{number(size / 1e6, 1)}{NBSP}Mo"

@@ -83,6 +83,15 @@ ALIASES: dict[str, str] = {
     "2A": "20", "2B": "20",
     "971": "9A", "972": "9B", "973": "9C", "974": "9D", "976": "9E",
 }
+#: The INSEE codes readers know, for the customs codes that differ (Corse is two départements).
+INSEE_DEPARTEMENTS: dict[str, tuple[str, ...]] = {
+    "20": ("2A", "2B"), "9A": ("971",), "9B": ("972",), "9C": ("973",), "9D": ("974",), "9E": ("976",),
+}
+#: DGDDI région code -> INSEE's. The customs' "24" gathers the five overseas régions: no one code.
+INSEE_REGIONS: dict[str, str] = {
+    "01": "32", "03": "11", "04": "24", "05": "28", "07": "53", "08": "52", "09": "75",
+    "12": "76", "13": "44", "16": "27", "18": "84", "21": "93", "22": "94",
+}
 
 
 def slugify(name: str) -> str:

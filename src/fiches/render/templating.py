@@ -48,6 +48,7 @@ def environment() -> jinja2.Environment:
         signed_percent=formatting.signed_percent,
         share=formatting.share,
         number=formatting.number,
+        file_size=formatting.file_size,
         french_date=french_date,
         quarters=quarters_text,
     )
