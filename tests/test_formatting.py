@@ -40,7 +40,56 @@ def test_unknown_codes_are_refused(bad):
 
 
 def test_names_and_territoires():
-    assert departement("12").of_name == "de l'Aveyron" and departement("59").of_name == "du Nord"
-    assert departement("12").slug == "12-aveyron" and departement("2A").slug == "20-corse"
+    assert departement("12").slug == "12-aveyron" and departement("2A").slug == "20-corse" and departement("974").slug == "974-la-reunion"
     for code in ("12", "46", "15"):
-        assert "Aurillac – Figeac – Rodez" in territoires_in(code)
+        (ti,) = [t for t in territoires_in(departement(code).code) if t.name == "Aurillac – Figeac – Rodez"]
+        assert set(ti.departements) == {"12", "15", "46"}
+    (aveyron,) = [t for t in territoires_in("12") if t.name == "Aurillac – Figeac – Rodez"]
+    assert aveyron.others("12") == ("le Cantal", "le Lot")
+
+
+EXPECTED_FRENCH = {  # code: (the name, of, in)
+    "12": ("l’Aveyron", "de l’Aveyron", "dans l’Aveyron"), "46": ("le Lot", "du Lot", "dans le Lot"),
+    "48": ("la Lozère", "de la Lozère", "en Lozère"), "40": ("les Landes", "des Landes", "dans les Landes"),
+    "75": ("Paris", "de Paris", "à Paris"), "974": ("La Réunion", "de La Réunion", "à La Réunion"),
+    "976": ("Mayotte", "de Mayotte", "à Mayotte"), "2A": ("la Corse", "de la Corse", "en Corse"),
+    "07": ("l’Ardèche", "de l’Ardèche", "en Ardèche"), "22": ("les Côtes-d’Armor", "des Côtes-d’Armor", "dans les Côtes-d’Armor"),
+    "90": ("le Territoire de Belfort", "du Territoire de Belfort", "dans le Territoire de Belfort"),
+    "971": ("la Guadeloupe", "de la Guadeloupe", "en Guadeloupe"),
+}
+
+
+def test_every_departement_takes_its_article_and_prepositions():
+    from fiches.reference.geography import DEPARTEMENTS, MONACO, departement_or_monaco
+
+    for code, (the, of, inside) in EXPECTED_FRENCH.items():
+        territory = departement(code)
+        assert (territory.the_name, territory.of_name, territory.in_name) == (the, of, inside), code
+    for code in DEPARTEMENTS:
+        territory = departement_or_monaco(code)
+        of, inside = territory.of_name, territory.in_name
+        # never "de Aveyron", "de Occitanie", "de le …", "de les …", "en le …"
+        assert not any(bad in of for bad in (" de A", " de E", " de I", " de O", " de U", "de le ", "de les ", "de l’ ")), of
+        assert of.startswith(("de l’", "du ", "de la ", "des ", "de ")) and inside.startswith(("dans ", "en ", "à ")), (code, of, inside)
+        if code != MONACO:
+            assert territory.name[0].isupper() and "'" not in of + inside + territory.the_name
+        article = territory.article
+        assert {"l’": of.startswith("de l’"), "le": of.startswith("du "), "la": of.startswith("de la "),
+                "les": of.startswith("des "), "": of.startswith("de ")}[article], code
+    assert len(DEPARTEMENTS) == 101
+
+
+def test_every_region_takes_its_article_and_its_insee_code():
+    from fiches.reference.geography import REGIONS, factsheet_regions, region
+
+    expected = {"12": ("76", "de l’Occitanie", "en Occitanie"), "13": ("44", "du Grand Est", "dans le Grand Est"),
+                "01": ("32", "des Hauts-de-France", "dans les Hauts-de-France"), "03": ("11", "de l’Île-de-France", "en Île-de-France"),
+                "08": ("52", "des Pays de la Loire", "dans les Pays de la Loire"), "04": ("24", "du Centre-Val de Loire", "en Centre-Val de Loire")}
+    for code, (insee, of, inside) in expected.items():
+        r = region(code)
+        assert (r.display_code, r.of_name, r.in_name) == (insee, of, inside)
+        assert r.slug.startswith(insee + "-")
+    shown = {r.code for r in factsheet_regions()}
+    assert shown == set(REGIONS) - {"22", "24"}  # Corse's département is its région; "24" is no région
+    for code in REGIONS:
+        assert not region(code).of_name.startswith(("de A", "de O", "de Î"))

@@ -198,10 +198,10 @@ def test_level_filter_offers_the_levels_present_territoires_included(page):
     radios = [a["value"] for t, a in parsed.tags if t == "input" and a.get("name") == "niveau"]
     assert radios == ["", "france", "region", "departement", "territoire"]
     text = html.unescape(page)
-    assert "Territoires d'industrie (1)" in text and "Départements (8)" in text and f"Tous ({len(SHEETS)})" in text
+    assert "Territoires d’industrie (1)" in text and "Départements (8)" in text and f"Tous ({len(SHEETS)})" in text
     levels = [r["data-level"] for r in parsed.rows]
     assert levels == sorted(levels, key=lambda level: index.LEVELS[level][1])  # France, régions, départements, TI
-    assert ">Territoire d'industrie<" in text and ">T001<" in text
+    assert ">Territoire d’industrie<" in text and ">T001<" in text
 
 
 def test_rows_show_the_codes_readers_know_in_their_order(year_dir):
@@ -324,7 +324,7 @@ def test_accessibility_statement_is_written_and_linked(year_dir, page):
     assert links["Accessibilité : non conforme"] == "accessibilite.html"
     statement = (year_dir / "accessibilite.html").read_text(encoding="utf-8")
     assert '<html lang="fr">' in statement and "default-src 'none'" in statement
-    assert "<h1>Déclaration d'accessibilité</h1>" in statement
+    assert "<h1>Déclaration d’accessibilité</h1>" in statement
     for words in ("non conformes", "RGAA", "aucun audit", "PDF/UA-1", "plotly.js", "Contenus non accessibles",
                   "mailto:territoires-industrie@anct.gouv.fr", "Défenseur des droits", f"Libre réponse{NB}71120",
                   "1er janvier 2026"):

@@ -153,6 +153,7 @@ def build(
     keep_html: Annotated[bool, typer.Option("--keep-html", help="Garde le HTML final et ses ressources sous <out>/<année>/_html/.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", envvar="FICHES_JOBS", show_default=False, help="Processus en parallèle (défaut : nombre de cœurs).")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Reconstruit même ce qui est à jour.")] = False,
+    edition: Annotated[Path | None, typer.Option("--edition", envvar="FICHES_EDITION", show_default=False, help="Fichier d’édition (TOML) : les textes éditoriaux des fiches (défaut : l’édition fournie).")] = None,
 ) -> None:
     """Construit les fiches PDF (et leurs fichiers JSON et XLSX) des départements, régions et de la France demandés."""
     if jobs != 1 and (all_ or regions or france or len(codes or []) > 1):
@@ -176,7 +177,7 @@ def build(
             raise UsageError("indiquez au moins un code de département (ex. : fiches build 12), --all, --regions ou --france")
         territories += (batch.all_regions() if regions else []) + ([FRANCE] if france else [])
         out = out or PROJECT_ROOT / "out"
-        report = _run_build(_settings(data_dir), territories, year, source, out, keep_html, force, jobs or batch.default_jobs())
+        report = _run_build(_settings(data_dir), territories, year, source, out, keep_html, force, jobs or batch.default_jobs(), edition)
     except FichesError as exc:
         _fail(exc)
         return
@@ -192,7 +193,7 @@ def build(
         raise typer.Exit(RenderError.exit_code)
 
 
-def _run_build(settings, territories, year, source, out, keep_html, force, jobs) -> Report:
+def _run_build(settings, territories, year, source, out, keep_html, force, jobs, edition=None) -> Report:
     from fiches.build import batch
 
     total = len(territories)
@@ -201,7 +202,7 @@ def _run_build(settings, territories, year, source, out, keep_html, force, jobs)
             detail = f" : {outcome.reason}" if outcome.reason else ""
             log.info("%s %s (%.1f s)%s", outcome.status, outcome.code, outcome.seconds, detail)
 
-        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=plain)
+        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=plain, edition=edition)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("reste"), TimeRemainingColumn(), console=console,
@@ -211,7 +212,7 @@ def _run_build(settings, territories, year, source, out, keep_html, force, jobs)
         def advance(outcome: batch.Outcome) -> None:
             progress.update(task, advance=1, description=escape(f"{outcome.status} {outcome.code}"))
 
-        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=advance)
+        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=advance, edition=edition)
 
 
 def main() -> None:

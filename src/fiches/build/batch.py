@@ -15,12 +15,14 @@ from pathlib import Path
 from fiches import __version__
 from fiches.atomic import os_error_text, remove_stale_parts
 from fiches.build import index, pool
-from fiches.build.jobs import Job, Outcome, Report, Shared, build_key, output_base, up_to_date, year_dir
+from fiches.build.jobs import Job, Outcome, Report, Shared, build_inputs, build_key, output_base, up_to_date, year_dir
 from fiches.config import Settings
 from fiches.errors import RenderError, UsageError
 from fiches.model.indicators import TradeYear, provenance
-from fiches.reference.geography import FRANCE, REGIONS, Territory, factsheet_departements, region
+from fiches.reference.geography import FRANCE, Territory, factsheet_departements, factsheet_regions
+from fiches.reference.territoires import embedded
 from fiches.render import accel, assets, templating
+from fiches.render.edition import load as load_edition
 from fiches.sources import lock, sample
 from fiches.sources.selection import Selected, prepare, select, uses_sample
 
@@ -64,8 +66,10 @@ def build(
     force: bool = False,
     jobs: int = 1,
     on_done=None,
+    edition: Path | None = None,
 ) -> Report:
     started = time.perf_counter()
+    load_edition(edition)  # a bad edition file: one line, before any work
     if (notice := accel.notice()) is not None:
         getattr(log, notice[0])("%s", notice[1])
     lock.check_folder(settings.data_dir)
@@ -80,7 +84,7 @@ def build(
         selected = select(settings, source, year, unavailable=unavailable)
         if selected.source == "sample":
             refuse_sample_over_customs(year_dir(out_dir, selected.current.year))
-        return _build(settings, territories, selected, out_dir, keep_html, force, jobs, on_done, started)
+        return _build(settings, territories, selected, out_dir, keep_html, force, jobs, on_done, started, edition)
 
 
 def refuse_sample_over_customs(folder: Path) -> None:
@@ -98,9 +102,11 @@ def refuse_sample_over_customs(folder: Path) -> None:
 
 
 def _build(settings: Settings, territories: list[Territory], selected, out_dir: Path, keep_html: bool, force: bool, jobs: int,
-           on_done, started: float) -> Report:
+           on_done, started: float, edition: Path | None = None) -> Report:
     job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, templating.build_date(),
-              command_pid=os.getpid())
+              command_pid=os.getpid(), edition=str(Path(edition).resolve()) if edition else None)
+    the_edition = load_edition(edition)
+    inputs = build_inputs(the_edition, selected.tis or embedded())
     data_codes = set(TradeYear.codes_in(selected.current))
     outcomes: list[Outcome] = []
     remove_stale_parts(year_dir(out_dir, job.year))  # temporaries of an interrupted run
@@ -113,10 +119,10 @@ def _build(settings: Settings, territories: list[Territory], selected, out_dir: 
     todo = []
     for territory in territories:
         if territory.level == "departement" and territory.code not in data_codes:
-            done(Outcome(territory.key, "failed", reason=f"le département {territory.code} est absent des données {job.year}"))
+            done(Outcome(territory.key, "failed", reason=f"le département {territory.key} est absent des données {job.year}"))
             continue
         base = output_base(out_dir, job.year, territory)
-        if not force and up_to_date(base, build_key(selected.current, selected.previous, territory, job.source, selected.history_archives)):
+        if not force and up_to_date(base, build_key(selected.current, selected.previous, territory, job.source, selected.history_archives, inputs)):
             done(Outcome(territory.key, "skipped", files=[str(base.with_suffix(".pdf"))]))
             continue
         todo.append(territory)
@@ -232,8 +238,8 @@ def all_departements() -> list[Territory]:
 
 
 def all_regions() -> list[Territory]:
-    """The 13 metropolitan régions and the overseas group, in DGDDI code order."""
-    return [region(code) for code in sorted(REGIONS)]
+    """The régions that get a factsheet (see geography.factsheet_regions)."""
+    return factsheet_regions()
 
 
 def default_jobs() -> int:

@@ -26,9 +26,9 @@ from fiches.sources.fetch import sha256_file
 
 #: level -> (folder, rank in the table). Territoires d'industrie have their own dossiers.
 LEVELS = {"france": ("france", 0), "region": ("regions", 1), "departement": ("departements", 2), "territoire": ("territoires", 3)}
-LEVEL_NAMES = {"france": "France", "region": "Région", "departement": "Département", "territoire": "Territoire d'industrie"}
+LEVEL_NAMES = {"france": "France", "region": "Région", "departement": "Département", "territoire": "Territoire d’industrie"}
 #: The level filter's choices, in the table's order.
-LEVEL_CHOICES = {"france": "France", "region": "Régions", "departement": "Départements", "territoire": "Territoires d'industrie"}
+LEVEL_CHOICES = {"france": "France", "region": "Régions", "departement": "Départements", "territoire": "Territoires d’industrie"}
 INTERNAL = {"_html"}  # kept HTML for benchmarks and debugging: not published
 STATEMENT = "accessibilite.html"
 MAP_FILE = REFERENCE_DIR / "france-departements.json"

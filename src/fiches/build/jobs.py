@@ -32,6 +32,7 @@ class Job:
     build_date: str
     plotly_js_href: str = "../assets/plotly.min.js"  # where the interactive pages find plotly.js
     command_pid: int = 0  # the process that runs the build: its workers leave when it is gone
+    edition: str | None = None  # the edition file (None: the default one)
 
 
 @dataclass
@@ -93,7 +94,8 @@ def code_key() -> str:
     return _CODE_KEY
 
 
-def build_key(data: YearData, previous: YearData | None, territory: Territory, source: str, history: tuple = ()) -> str:
+def build_key(data: YearData, previous: YearData | None, territory: Territory, source: str, history: tuple = (),
+              inputs: tuple = ()) -> str:
     """What a factsheet is made of: the code, the data (each year's cache file and the publications
     and quarters it holds), the territory."""
     parts = {
@@ -104,6 +106,7 @@ def build_key(data: YearData, previous: YearData | None, territory: Territory, s
         "data": [data.meta.get("cache_sha256"), data.meta.get("sources"), data.meta.get("bad_rows")],
         "previous": [previous.meta.get("cache_sha256"), previous.meta.get("sources")] if previous else None,
         "territory": territory.slug,
+        "inputs": list(inputs),  # the edition's and the Territoires d'industrie list's digests
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -128,3 +131,12 @@ class Shared:
     @staticmethod
     def joined(parts: list[Shared]) -> Shared:
         return Shared(tuple(c for part in parts for c in part.comparisons), {k: v for part in parts for k, v in part.charts.items()})
+
+
+def build_inputs(edition, tis) -> tuple[str, ...]:
+    """Digests of what a factsheet's text depends on besides data and code: its edition (and logo),
+    and the Territoires d'industrie list it names."""
+    edition_digest = hashlib.sha256(edition.path.read_bytes()).hexdigest()
+    logo = hashlib.sha256(edition.logo.read_bytes()).hexdigest() if edition.logo else ""
+    ti = hashlib.sha256(repr((tis.description, tis.entries)).encode()).hexdigest()
+    return (edition_digest, logo, ti)

@@ -6,6 +6,7 @@ set up by `init` (build/pool.py forks them from a server that imported this modu
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from fiches import __version__
 from fiches.atomic import Transaction, os_error_text
-from fiches.build.jobs import Job, Outcome, Shared, build_key, output_base, up_to_date, year_dir
+from fiches.build.jobs import Job, Outcome, Shared, build_inputs, build_key, output_base, up_to_date, year_dir
 from fiches.charts.chart import Chart
 from fiches.charts.export import PlotlyExporter
 from fiches.charts.factsheet import charts_for, comparison_charts
@@ -26,9 +27,11 @@ from fiches.config import Settings
 from fiches.errors import FichesError
 from fiches.model.indicators import Comparisons, TradeYear, factsheet, provenance
 from fiches.reference.geography import Territory
-from fiches.render import interactive, pdf, sidecar, templating, workbook
+from fiches.reference.territoires import embedded
+from fiches.render import edition, interactive, pdf, sidecar, templating, workbook
 from fiches.render.accel.kaleido import new_exporter
 from fiches.render.accel.sharedpages import SharedPages
+from fiches.render.edition import edition_assets
 from fiches.render.html import html
 from fiches.sources.selection import Selected, select
 
@@ -72,7 +75,14 @@ class Builder:
         self.env = templating.environment()
         self.stylesheet = pdf.Stylesheet()
         self.pages = SharedPages()
-        self.provenance = provenance(self.trade, __version__, job.build_date, selected.comparison_note)
+        self.edition = edition.load(Path(job.edition) if job.edition else None)
+        self.tis = selected.tis or embedded()
+        self.provenance = dataclasses.replace(
+            provenance(self.trade, __version__, job.build_date, selected.comparison_note),
+            territoires_list=self.tis.description, edition=self.edition.name, edition_date=self.edition.date,
+        )
+        self.inputs = build_inputs(self.edition, self.tis)
+        self.edition_assets = edition_assets(self.edition)
         self.built = 0
         self._thresholds = gc.get_threshold()
         gc.set_threshold(*self._thresholds[:2], FULL_COLLECTION_THRESHOLD)
@@ -94,16 +104,16 @@ class Builder:
         started = time.perf_counter()
         out_dir = Path(self.job.out_dir)
         base = output_base(out_dir, self.current.year, territory)
-        key = build_key(self.current, self.previous, territory, self.job.source, self.history_archives)
+        key = build_key(self.current, self.previous, territory, self.job.source, self.history_archives, self.inputs)
         if not self.job.force and up_to_date(base, key):
             return Outcome(territory.key, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
         try:
-            fs = factsheet(self.trade, territory, self.provenance, self.comparisons)
+            fs = factsheet(self.trade, territory, self.provenance, self.comparisons, self.tis)
             charts = charts_for(fs, self.exporter, self.shared_charts)
-            document = html(fs, charts, self.env)
+            document = html(fs, charts, self.env, self.edition)
             shared = {id(chart) for chart in self.shared_charts.values()}
             written = pdf.pdf_bytes(document, territory.slug, charts, shared=[c for c in charts.values() if id(c) in shared],
-                                   stylesheet=self.stylesheet, pages=self.pages)
+                                   stylesheet=self.stylesheet, pages=self.pages, extra_assets=self.edition_assets)
             base.parent.mkdir(parents=True, exist_ok=True)
             document_json = sidecar.sidecar(fs, charts)
             document_json["build_key"] = key
@@ -113,7 +123,7 @@ class Builder:
             with Transaction() as txn:
                 workbook.write_xlsx(txn.stage(base.with_suffix(".xlsx")), fs)
                 pdf.write_pdf(txn.stage(base.with_suffix(".pdf")), written)
-                interactive.write_page(txn.stage(base.with_suffix(".html")), fs, self.job.plotly_js_href)
+                interactive.write_page(txn.stage(base.with_suffix(".html")), fs, self.job.plotly_js_href, self.edition)
                 sidecar.write_json(txn.stage(base.with_suffix(".json")), document_json)
             if self.job.keep_html:
                 pdf.keep_html(year_dir(out_dir, self.current.year), territory.slug, document, charts)

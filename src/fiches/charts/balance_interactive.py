@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from fiches.charts.style import EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, NEGATIVE_RED, POSITIVE_GREEN, TEXT, plotly_text
-from fiches.model.formatting import NBSP, meur, signed_meur
+from fiches.model.formatting import NBSP, balance, balance_sign, meur
 from fiches.model.indicators import Partner
 
 ROW = 34  # px per partner
@@ -51,7 +51,7 @@ def hover(partner: Partner) -> str:
             f"<b>{plotly_text(partner.label)}</b>",
             f"Exportations{NBSP}: {meur(partner.exports)}",
             f"Importations{NBSP}: {meur(partner.imports)}",
-            f"Solde{NBSP}: {signed_meur(partner.balance)}",
+            f"Solde{NBSP}: {balance(partner.balance)}",
         ]
     )
 
@@ -82,11 +82,11 @@ def build(partners: tuple[Partner, ...]) -> dict:
     ]
     annotations = [
         {
-            "text": f"<b>{plotly_text(signed_meur(p.balance))}</b>",
+            "text": f"<b>{plotly_text(balance(p.balance))}</b>",
             "x": 1.0, "xref": "paper", "xanchor": "left", "xshift": 10,
             "y": y, "yref": "y", "yanchor": "middle",
             "showarrow": False,
-            "font": {"color": POSITIVE_GREEN if p.balance >= 0 else NEGATIVE_RED, "size": 12},
+            "font": {"color": {"positive": POSITIVE_GREEN, "negative": NEGATIVE_RED}.get(balance_sign(p.balance), MUTED), "size": 12},
         }
         for y, p in zip(positions, rows)
     ]

@@ -39,16 +39,16 @@ def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart]
     shared = {} if shared is None else shared
     with matplotlib_style():
         result = {
-            "balance": Chart.drawn("balance", matplotlib_svg(balance.build(fs.partners)), balance.alt_text(fs.partners, fs.territory.name)),
+            "balance": Chart.drawn("balance", matplotlib_svg(balance.build(fs.partners)), balance.alt_text(fs.partners, fs.territory)),
         }
     if fs.history:
         with matplotlib_style():
-            result["history"] = Chart.drawn("history", matplotlib_svg(history.build(fs.history)), history.alt_text(fs.history, fs.territory.name))
+            result["history"] = Chart.drawn("history", matplotlib_svg(history.build(fs.history)), history.alt_text(fs.history, fs.territory))
     if fs.imports.activities or fs.exports.activities:
         result["treemap"] = Chart.drawn(
             "treemap",
             exporter.svg(treemap.build(fs.imports.activities, fs.exports.activities), treemap.WIDTH, treemap.HEIGHT),
-            treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory.name),
+            treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory),
         )
     for kind in ("exports", "imports"):
         model = getattr(fs, kind).sankey

@@ -34,6 +34,6 @@ def build(history: tuple[YearTotals, ...]) -> Figure:
     return figure
 
 
-def alt_text(history: tuple[YearTotals, ...], territory: str) -> str:
+def alt_text(history: tuple[YearTotals, ...], territory) -> str:
     years = "; ".join(f"{h.year} : exportations {meur(h.exports)}, importations {meur(h.imports)}" for h in history)
-    return f"Exportations et importations de {territory} de {history[0].year} à {history[-1].year}. {years}."
+    return f"Exportations et importations {territory.of_name} de {history[0].year} à {history[-1].year}. {years}."

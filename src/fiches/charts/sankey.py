@@ -188,16 +188,22 @@ def _add_hover(trace: dict, model: SankeyModel) -> None:
 
 
 def alt_text(model: SankeyModel) -> str:
-    kind = "d'exportation" if model.flow == EXPORTS else "d'importation"
+    exports = model.flow == EXPORTS
+    kind = "d’exportation" if exports else "d’importation"
+    of_name = model.of_name or f"de {model.territory}"
     if not model.links:
-        return f"Aucun flux {kind} recensé pour {model.territory}."
+        return f"Aucun flux {kind} recensé {of_name}."
     names = {i: n.label for i, n in enumerate(model.left)}, {i: n.label for i, n in enumerate(model.right)}
     top = model.top_links
-    described = "; ".join(f"{names[0][l.source]} vers {names[1][l.target]} ({meur(l.value)})" for l in top)
+    if exports:  # product -> country
+        described = " ; ".join(f"{names[0][l.source]}, destination {names[1][l.target]} ({meur(l.value)})" for l in top)
+    else:  # country -> product
+        described = " ; ".join(f"{names[1][l.target]}, origine {names[0][l.source]} ({meur(l.value)})" for l in top)
     count = {1: "Le premier flux", 2: "Les deux premiers flux", 3: "Les trois premiers flux", 4: "Les quatre premiers flux"}.get(
         len(top), "Les cinq premiers flux"
     )
+    side = "des produits vers les pays de destination" if exports else "des pays d’origine vers les produits"
     return (
-        f"Diagramme de flux {kind} de {model.territory}, total {meur(model.total)}. "
+        f"Diagramme des flux {kind} {of_name}, {side}, total {meur(model.total)}. "
         f"{count} {kind} sont : {described}."
     )

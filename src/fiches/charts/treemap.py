@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fiches.charts.style import EXPORTS_SHADES, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, IMPORTS_SHADES, plotly_text
+from fiches.charts.style import EXPORTS_SHADES, EXPORTS_VIOLET, FONT_FAMILY, IMPORTS_BLUE, IMPORTS_SHADES, TEXT, plotly_text
 from fiches.model.formatting import meur, percent
 from fiches.model.indicators import Activity
 
-WIDTH, HEIGHT = 720, 520
+WIDTH, HEIGHT = 720, 440
 MIN_TEXT = 9  # smaller labels are dropped rather than shrunk further or spilled
 #: Below this share of the chart's area a tile cannot hold a label at MIN_TEXT: it gets none,
 #: which spares the browser from measuring text that would be hidden anyway.
@@ -16,12 +16,34 @@ WRAP = 16
 TILE_TEXT = "<b>%{label}</b><br>%{text}"
 
 
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+    light, dark = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_colour(background: str) -> str:
+    """White on dark tiles, dark text on light ones: whichever reads best (at least 4.5:1 on every shade)."""
+    return "#ffffff" if contrast("#ffffff", background) >= contrast(TEXT, background) else TEXT
+
+
+def order(imports: tuple[Activity, ...], exports: tuple[Activity, ...]) -> tuple[str, ...]:
+    """The compartments from left to right: the larger first, as the treemap lays them out."""
+    return ("I", "E") if sum(a.value for a in imports) >= sum(a.value for a in exports) else ("E", "I")
+
+
 def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...], interactive: bool = False) -> dict:
     """Two compartments side by side; their names and totals are printed above the chart.
 
     `interactive` adds what the web page shows on hover; the PDF's figure is the same without it.
     """
-    ids, labels, parents, values, colours, texts, templates = [], [], [], [], [], [], []
+    ids, labels, parents, values, colours, texts, templates, fonts = [], [], [], [], [], [], [], []
     hovers = []
     grand_total = sum(a.value for a in imports) + sum(a.value for a in exports)
     for key, activities, base, shades in (
@@ -36,6 +58,7 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...], interact
         parents.append("")
         values.append(total)
         colours.append(base)
+        fonts.append(text_colour(base))
         texts.append("")
         templates.append("")
         name = "importations" if key == "I" else "exportations"
@@ -46,6 +69,7 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...], interact
             parents.append(key)
             values.append(activity.value)
             colours.append(shades[min(rank // 2, len(shades) - 1)])
+            fonts.append(text_colour(colours[-1]))
             texts.append(plotly_text(f"{meur(activity.value)} · {percent(activity.share)}"))
             templates.append(TILE_TEXT if activity.value >= MIN_LABELLED_AREA * grand_total else "")
             hovers.append(
@@ -67,7 +91,7 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...], interact
         tiling={"packing": "squarify", "pad": 1},
         pathbar={"visible": False},
         root={"color": "white"},
-        insidetextfont={"color": "white", "size": 11},
+        insidetextfont={"color": fonts, "size": 11},
     )
     if interactive:
         trace["customdata"] = hovers
@@ -85,12 +109,12 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...], interact
     return {"data": [trace], "layout": layout}
 
 
-def alt_text(imports: tuple[Activity, ...], exports: tuple[Activity, ...], territory: str) -> str:
+def alt_text(imports: tuple[Activity, ...], exports: tuple[Activity, ...], territory) -> str:
     def top(activities: tuple[Activity, ...]) -> str:
         return ", ".join(f"{a.label} ({percent(a.share)})" for a in activities[:3]) or "aucune"
 
     total_i, total_e = sum(a.value for a in imports), sum(a.value for a in exports)
     return (
-        f"Principales activités de {territory}. Importations, {meur(total_i)} : {top(imports)}. "
+        f"Principales activités {territory.of_name} à l’import et à l’export. Importations, {meur(total_i)} : {top(imports)}. "
         f"Exportations, {meur(total_e)} : {top(exports)}."
     )

@@ -32,6 +32,26 @@ def signed_meur(euros: float, decimals: int = 1) -> str:
     return text if text.startswith(MINUS) or number(euros / 1e6, decimals).strip("0,") == "" else "+" + text
 
 
+#: A balance under this many euros reads "0,0 M€": it is written in k€ instead, or as "≈ 0".
+NEAR_ZERO = 50_000
+
+
+def balance(euros: float) -> str:
+    """A balance as a reader should see it: "+12,3 M€", "−48 k€" when it rounds to 0,0 M€, "≈ 0"
+    when it rounds to 0 k€ too."""
+    if abs(euros) >= NEAR_ZERO:
+        return signed_meur(euros)
+    thousands = round(euros / 1e3)
+    if thousands == 0:
+        return "≈ 0"
+    return f"{'+' if thousands > 0 else MINUS}{number(abs(thousands), 0)}{NBSP}k€"
+
+
+def balance_sign(euros: float) -> str:
+    """ "positive", "negative", or "neutral" for a balance written as "≈ 0"."""
+    return "neutral" if balance(euros).startswith("≈") else ("positive" if euros > 0 else "negative")
+
+
 def percent(value: float | None, decimals: int = 1) -> str:
     if value is None:
         return "–"

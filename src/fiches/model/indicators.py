@@ -8,10 +8,10 @@ from functools import cached_property, lru_cache
 import numpy as np
 import pandas as pd
 
-from fiches.reference.geography import FRANCE, Territory, region, region_of
+from fiches.reference.geography import FRANCE, OVERSEAS_GROUP, Territory, region, region_of
 from fiches.reference.geography import departement_or_monaco as departement_territory
 from fiches.reference.labels import a129_short, country_short
-from fiches.reference.territoires import territoires_in
+from fiches.reference.territoires import TiList, territoires_in
 from fiches.sources.douanes import Labels
 from fiches.sources.store import YearData, quarters_text
 
@@ -53,6 +53,7 @@ class SankeyModel:
     left: tuple[Node, ...]
     right: tuple[Node, ...]
     links: tuple[Link, ...]
+    of_name: str = ""  # "de l’Aveyron", for the sentences about it
 
     @property
     def top_links(self) -> tuple[Link, ...]:
@@ -217,10 +218,22 @@ class Provenance:
     bad_value: int = 0  # their value, in euros
     bad_share: float = 0.0  # their share of the files' value, in %
     comparison_note: str | None = None  # why no change on the year before is shown
+    territoires_list: str = ""  # the Territoires d'industrie list used
+    edition: str = ""  # the edition's name
+    edition_date: str = ""
 
     @property
     def is_sample(self) -> bool:
         return self.source == "sample"
+
+
+@dataclass(frozen=True)
+class TiMention:
+    """A Territoire d'industrie on a département's factsheet, with the other départements it covers."""
+
+    id: str
+    name: str
+    others: tuple[str, ...]  # "le Cantal", "le Lot"
 
 
 @dataclass(frozen=True)
@@ -232,7 +245,7 @@ class Factsheet:
     partners: tuple[Partner, ...]
     region: Comparison | None
     france: Comparison
-    territoires_industrie: tuple[str, ...]
+    territoires_industrie: tuple[TiMention, ...]
     provenance: Provenance
     exposure: Exposure
     trends: Trends | None
@@ -374,7 +387,7 @@ class TradeYear:
         links = tuple(
             Link(s, t, v, (s, t) in top) for s, t, v, _ in sorted(raw_links, key=lambda l: (l[0], l[1]))
         )
-        return SankeyModel(flow, territory.name, int(frame["value"].sum()), left, right, links)
+        return SankeyModel(flow, territory.name, int(frame["value"].sum()), left, right, links, territory.of_name)
 
     def activities(self, territory: Territory, flow: str) -> tuple[Activity, ...]:
         ranked = self._by(territory, flow, "a129")
@@ -526,12 +539,15 @@ class Comparisons:
         return self._cache[key]
 
 
-def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, comparisons: Comparisons) -> Factsheet:
+def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, comparisons: Comparisons,
+              tis: TiList | None = None) -> Factsheet:
     reg = territory.region
+    codes = sorted(TradeYear.codes_in_trade(trade))
     if territory.level == "region":
-        parts = [departement_territory(code) for code in sorted(TradeYear.codes_in_trade(trade)) if region_of(code) == territory.code]
-    elif territory.level == "france":
-        parts = [region(code) for code in sorted({region_of(code) for code in TradeYear.codes_in_trade(trade)})]
+        parts = [departement_territory(code) for code in codes if region_of(code) == territory.code]
+    elif territory.level == "france":  # each overseas département is a région of its own
+        parts = [region(code) for code in sorted({region_of(code) for code in codes} - {OVERSEAS_GROUP})]
+        parts += [departement_territory(code) for code in codes if region_of(code) == OVERSEAS_GROUP]
     else:
         parts = []
     whole = (trade.total(territory, EXPORTS), trade.total(territory, IMPORTS))
@@ -539,7 +555,7 @@ def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, co
         sorted(
             (
                 Member(
-                    part.code, part.name, trade.total(part, EXPORTS), trade.total(part, IMPORTS),
+                    part.display_code, part.name, trade.total(part, EXPORTS), trade.total(part, IMPORTS),
                     100.0 * trade.total(part, EXPORTS) / whole[0] if whole[0] else 0.0,
                     100.0 * trade.total(part, IMPORTS) / whole[1] if whole[1] else 0.0,
                 )
@@ -556,7 +572,8 @@ def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, co
         partners=trade.partners(territory),
         region=comparisons.get(reg) if reg else None,
         france=comparisons.get(FRANCE),
-        territoires_industrie=territoires_in(territory.code) if territory.level == "departement" else (),
+        territoires_industrie=tuple(TiMention(ti.id, ti.name, ti.others(territory.code)) for ti in territoires_in(territory.code, tis))
+        if territory.level == "departement" else (),
         provenance=provenance,
         exposure=trade.exposure(territory),
         trends=trade.trends(territory),

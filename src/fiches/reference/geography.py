@@ -2,82 +2,34 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from dataclasses import dataclass
 
+from fiches.config import REFERENCE_DIR
 from fiches.errors import UsageError
 
-#: DGDDI's own région codes, not INSEE's.
-REGIONS: dict[str, str] = {
-    "01": "Hauts-de-France",
-    "03": "Île-de-France",
-    "04": "Centre-Val de Loire",
-    "05": "Normandie",
-    "07": "Bretagne",
-    "08": "Pays de la Loire",
-    "09": "Nouvelle-Aquitaine",
-    "12": "Occitanie",
-    "13": "Grand Est",
-    "16": "Bourgogne-Franche-Comté",
-    "18": "Auvergne-Rhône-Alpes",
-    "21": "Provence-Alpes-Côte d'Azur",
-    "22": "Corse",
-    "24": "Départements d'outre-mer",
-}
 
-# fmt: off
-#: customs code -> (name, DGDDI région). Corse is the single code 20, Monaco 99, overseas 9A-9E.
-DEPARTEMENTS: dict[str, tuple[str, str]] = {
-    "01": ("Ain", "18"), "02": ("Aisne", "01"), "03": ("Allier", "18"),
-    "04": ("Alpes-de-Haute-Provence", "21"), "05": ("Hautes-Alpes", "21"),
-    "06": ("Alpes-Maritimes", "21"), "07": ("Ardèche", "18"), "08": ("Ardennes", "13"),
-    "09": ("Ariège", "12"), "10": ("Aube", "13"), "11": ("Aude", "12"), "12": ("Aveyron", "12"),
-    "13": ("Bouches-du-Rhône", "21"), "14": ("Calvados", "05"), "15": ("Cantal", "18"),
-    "16": ("Charente", "09"), "17": ("Charente-Maritime", "09"), "18": ("Cher", "04"),
-    "19": ("Corrèze", "09"), "20": ("Corse", "22"), "21": ("Côte-d'Or", "16"),
-    "22": ("Côtes-d'Armor", "07"), "23": ("Creuse", "09"), "24": ("Dordogne", "09"),
-    "25": ("Doubs", "16"), "26": ("Drôme", "18"), "27": ("Eure", "05"),
-    "28": ("Eure-et-Loir", "04"), "29": ("Finistère", "07"), "30": ("Gard", "12"),
-    "31": ("Haute-Garonne", "12"), "32": ("Gers", "12"), "33": ("Gironde", "09"),
-    "34": ("Hérault", "12"), "35": ("Ille-et-Vilaine", "07"), "36": ("Indre", "04"),
-    "37": ("Indre-et-Loire", "04"), "38": ("Isère", "18"), "39": ("Jura", "16"),
-    "40": ("Landes", "09"), "41": ("Loir-et-Cher", "04"), "42": ("Loire", "18"),
-    "43": ("Haute-Loire", "18"), "44": ("Loire-Atlantique", "08"), "45": ("Loiret", "04"),
-    "46": ("Lot", "12"), "47": ("Lot-et-Garonne", "09"), "48": ("Lozère", "12"),
-    "49": ("Maine-et-Loire", "08"), "50": ("Manche", "05"), "51": ("Marne", "13"),
-    "52": ("Haute-Marne", "13"), "53": ("Mayenne", "08"), "54": ("Meurthe-et-Moselle", "13"),
-    "55": ("Meuse", "13"), "56": ("Morbihan", "07"), "57": ("Moselle", "13"),
-    "58": ("Nièvre", "16"), "59": ("Nord", "01"), "60": ("Oise", "01"), "61": ("Orne", "05"),
-    "62": ("Pas-de-Calais", "01"), "63": ("Puy-de-Dôme", "18"),
-    "64": ("Pyrénées-Atlantiques", "09"), "65": ("Hautes-Pyrénées", "12"),
-    "66": ("Pyrénées-Orientales", "12"), "67": ("Bas-Rhin", "13"), "68": ("Haut-Rhin", "13"),
-    "69": ("Rhône", "18"), "70": ("Haute-Saône", "16"), "71": ("Saône-et-Loire", "16"),
-    "72": ("Sarthe", "08"), "73": ("Savoie", "18"), "74": ("Haute-Savoie", "18"),
-    "75": ("Paris", "03"), "76": ("Seine-Maritime", "05"), "77": ("Seine-et-Marne", "03"),
-    "78": ("Yvelines", "03"), "79": ("Deux-Sèvres", "09"), "80": ("Somme", "01"),
-    "81": ("Tarn", "12"), "82": ("Tarn-et-Garonne", "12"), "83": ("Var", "21"),
-    "84": ("Vaucluse", "21"), "85": ("Vendée", "08"), "86": ("Vienne", "09"),
-    "87": ("Haute-Vienne", "09"), "88": ("Vosges", "13"), "89": ("Yonne", "16"),
-    "90": ("Territoire de Belfort", "16"), "91": ("Essonne", "03"),
-    "92": ("Hauts-de-Seine", "03"), "93": ("Seine-Saint-Denis", "03"),
-    "94": ("Val-de-Marne", "03"), "95": ("Val-d'Oise", "03"),
-    "99": ("Monaco", "21"),
-    "9A": ("Guadeloupe", "24"), "9B": ("Martinique", "24"), "9C": ("Guyane", "24"),
-    "9D": ("La Réunion", "24"), "9E": ("Mayotte", "24"),
-}
-# fmt: on
+def _table(name: str) -> list[dict[str, str]]:
+    with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
-#: How French says "of <département>": l'Aveyron, le Nord, la Gironde, les Landes, Paris.
-_ARTICLES = {
-    "l'": "01 02 03 07 09 10 11 12 27 28 34 35 36 37 60 61 89 91",
-    "les": "04 05 06 08 13 22 40 64 65 66 79 88 78 92",
-    "le": "14 15 18 25 29 30 31 32 39 41 45 46 47 49 56 59 62 63 67 68 69 81 82 83 84 90 94 95",
-    "la": "16 17 19 20 21 23 24 26 33 42 43 44 48 50 51 52 53 54 55 57 58 70 72 73 74 76 77 80 85 86 87 93 9A 9B 9C",
-}
-_ARTICLE_OF = {code: article for article, codes in _ARTICLES.items() for code in codes.split()}
+
+_REGION_ROWS = {row["code"]: row for row in _table("regions.csv")}
+_DEPARTEMENT_ROWS = {row["code"]: row for row in _table("departements.csv")}
+
+#: DGDDI's own région codes, not INSEE's -> name as the customs write it (data/reference/regions.csv).
+REGIONS: dict[str, str] = {code: row["name"].replace("’", "'") for code, row in _REGION_ROWS.items()}
+#: customs code -> (name as the customs write it, DGDDI région). Corse is the single code 20,
+#: Monaco 99, overseas 9A-9E (data/reference/departements.csv).
+DEPARTEMENTS: dict[str, tuple[str, str]] = {code: (row["name"].replace("’", "'"), row["region"]) for code, row in _DEPARTEMENT_ROWS.items()}
 
 MONACO = "99"
+#: The customs' overseas group (24): not a région readers know, no factsheet of its own.
+OVERSEAS_GROUP = "24"
+#: Régions of a single département: their département's factsheet is the région's.
+SINGLE_DEPARTEMENT_REGIONS = frozenset({"22"})
 #: Codes people type that the customs files spell differently.
 ALIASES: dict[str, str] = {
     "2A": "20", "2B": "20",
@@ -88,50 +40,98 @@ INSEE_DEPARTEMENTS: dict[str, tuple[str, ...]] = {
     "20": ("2A", "2B"), "9A": ("971",), "9B": ("972",), "9C": ("973",), "9D": ("974",), "9E": ("976",),
 }
 #: DGDDI région code -> INSEE's. The customs' "24" gathers the five overseas régions: no one code.
-INSEE_REGIONS: dict[str, str] = {
-    "01": "32", "03": "11", "04": "24", "05": "28", "07": "53", "08": "52", "09": "75",
-    "12": "76", "13": "44", "16": "27", "18": "84", "21": "93", "22": "94",
-}
+INSEE_REGIONS: dict[str, str] = {code: row["insee"] for code, row in _REGION_ROWS.items() if row["insee"]}
+
+_OF = {"l’": "de l’", "le": "du ", "la": "de la ", "les": "des ", "": "de "}
 
 
 def slugify(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = unicodedata.normalize("NFKD", name.replace("’", "'")).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
 
 
 @dataclass(frozen=True)
 class Territory:
-    """A département, a région or France: anything a factsheet can be about."""
+    """A département, a région or France: anything a factsheet can be about.
+
+    `code` is the customs' (DGDDI) code, used with the data; readers see `display_code`, INSEE's.
+    """
 
     level: str  # "departement" | "region" | "france"
     code: str
-    name: str
+    name: str  # as readers read it: "Côtes-d’Armor", "La Réunion"
     region_code: str | None = None
 
     @property
+    def _row(self) -> dict[str, str]:
+        if self.level == "departement":
+            return _DEPARTEMENT_ROWS.get(self.code, {})
+        if self.level == "region":
+            return _REGION_ROWS.get(self.code, {})
+        return {"article": "la", "in": "en France", "insee": "FR"}
+
+    @property
     def key(self) -> str:
-        """Unique across levels (the région 12 is not the département 12): "12", "R12", "FR"."""
-        return {"departement": self.code, "region": f"R{self.code}"}.get(self.level, self.code)
+        """Unique across levels, in the codes readers know: "12", "974", "20" (Corse), "R76", "FR"."""
+        if self.level == "departement":
+            return self.code if self.code == "20" else self.display_code
+        return f"R{self.display_code}" if self.level == "region" else self.code
+
+    @property
+    def display_code(self) -> str:
+        """The code readers know: 12, 974, "2A, 2B" for Corse; INSEE's for a région (76 Occitanie)."""
+        if self.level == "departement":
+            return ", ".join(INSEE_DEPARTEMENTS.get(self.code, (self.code,)))
+        return self._row.get("insee") or self.code
 
     @property
     def slug(self) -> str:
-        return f"{self.code}-{slugify(self.name)}"
+        """File names use the codes readers know: 974-la-reunion, 20-corse, 76-occitanie."""
+        code = self.code if self.code == "20" else self.display_code
+        return f"{code}-{slugify(self.name)}"
+
+    @property
+    def article(self) -> str:
+        return self._row.get("article", "")
+
+    @property
+    def the_name(self) -> str:
+        """ "l’Aveyron", "le Lot", "la Lozère", "les Landes", "Paris", "La Réunion", "la France"."""
+        if self.level == "france":
+            return "la France"
+        article = self.article
+        return f"{article}{self.name}" if article.endswith("’") else f"{article} {self.name}".strip()
 
     @property
     def of_name(self) -> str:
-        """ "de l'Aveyron", "du Nord", "de la région Occitanie", "de la France"."""
+        """ "de l’Aveyron", "du Lot", "de la Lozère", "des Landes", "de Paris", "de l’Occitanie", "de la France"."""
         if self.level == "france":
             return "de la France"
-        if self.level == "region":
-            return f"de la région {self.name}"
-        article = _ARTICLE_OF.get(self.code)
-        return {"l'": f"de l'{self.name}", "le": f"du {self.name}", "la": f"de la {self.name}", "les": f"des {self.name}"}.get(
-            article or "", f"de {self.name}"
-        )
+        return _OF.get(self.article, "de ") + self.name
+
+    @property
+    def in_name(self) -> str:
+        """ "dans l’Aveyron", "en Lozère", "dans les Landes", "à Paris", "à La Réunion", "en Occitanie", "en France"."""
+        return self._row.get("in") or f"dans {self.the_name}"
+
+    @property
+    def is_overseas(self) -> bool:
+        return self.level == "departement" and self.region_code == OVERSEAS_GROUP
+
+    @property
+    def is_single_departement_region(self) -> bool:
+        """Corse and each overseas département: its own région, which it would only repeat."""
+        return self.level == "departement" and (self.region_code in SINGLE_DEPARTEMENT_REGIONS or self.is_overseas)
+
+    @property
+    def counts_monaco(self) -> bool:
+        """Monaco is in the customs' Provence-Alpes-Côte d'Azur, so in that région's totals and France's."""
+        return self.level == "france" or self.region_code == "21" or (self.level == "region" and self.code == "21")
 
     @property
     def region(self) -> Territory | None:
-        if self.region_code is None or self.level != "departement":
+        """The région a factsheet compares itself with: none for a région of one département."""
+        if self.region_code is None or self.level != "departement" or self.is_single_departement_region:
             return None
         return region(self.region_code)
 
@@ -141,19 +141,23 @@ FRANCE = Territory("france", "FR", "France")
 
 def departement(code: str) -> Territory:
     """The département for a code as a user types it (`12`, `2A`, `971`...)."""
-    canonical = normalise_code(code)
-    name, region_code = DEPARTEMENTS[canonical]
-    return Territory("departement", canonical, name, region_code)
+    return departement_or_monaco(normalise_code(code))
 
 
 def departement_or_monaco(code: str) -> Territory:
     """A customs code as it appears in the data, Monaco included (it counts in its région's totals)."""
-    name, region_code = DEPARTEMENTS[code]
-    return Territory("departement", code, name, region_code)
+    row = _DEPARTEMENT_ROWS[code]
+    return Territory("departement", code, row["name"], row["region"])
 
 
 def region(code: str) -> Territory:
-    return Territory("region", code, REGIONS[code])
+    return Territory("region", code, _REGION_ROWS[code]["name"], code)
+
+
+def factsheet_regions() -> list[Territory]:
+    """The régions that get a factsheet of their own: not Corse (its département's factsheet is the
+    région's), nor the customs' overseas group (each overseas département is a région of its own)."""
+    return [region(code) for code in sorted(REGIONS) if code not in SINGLE_DEPARTEMENT_REGIONS and code != OVERSEAS_GROUP]
 
 
 def normalise_code(code: str) -> str:

@@ -20,6 +20,9 @@ from fiches.charts import balance, balance_interactive, sankey, treemap
 from fiches.charts.style import FONT_FAMILY, TEXT
 from fiches.model import formatting
 from fiches.model.indicators import Factsheet, SankeyModel
+from fiches.render.edition import Edition
+from fiches.render.edition import load as load_edition
+from fiches.render.html import context
 from fiches.render.templating import environment
 
 #: Lato when the page's font has loaded, otherwise the reader's system sans-serif.
@@ -84,10 +87,10 @@ def _sankey_plots(fs: Factsheet) -> list[tuple[Plot, SankeyModel, int]]:
 def figures(fs: Factsheet) -> tuple[dict[str, Plot], dict[str, dict]]:
     """Every chart of the page, described and as plotly figures (plain dicts), by name."""
     plots = {
-        "balance": Plot("balance", "bar", "", balance.alt_text(fs.partners, fs.territory.name)),
+        "balance": Plot("balance", "bar", "", balance.alt_text(fs.partners, fs.territory)),
         "treemap": Plot(
             "treemap", "treemap", "",
-            treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory.name),
+            treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory),
         ),
     }
     stem = f"{fs.territory.slug}-{fs.year}"
@@ -121,14 +124,13 @@ def _environment():
     return environment()
 
 
-def page_html(fs: Factsheet, plotly_js_href: str) -> str:
+def page_html(fs: Factsheet, plotly_js_href: str, edition: Edition | None = None) -> str:
     if "//" in plotly_js_href or ":" in plotly_js_href.split("/", 1)[0]:
         raise ValueError(f"plotly.js doit être servi par une URL relative, pas {plotly_js_href!r}")
     assets = plotly_js_href.rsplit("/", 1)[0] if "/" in plotly_js_href else "."
     plots, drawn = figures(fs)
     return _environment().get_template("interactive.html.j2").render(
-        fs=fs,
-        of_name=fs.territory.of_name,
+        **context(fs, edition or load_edition()),
         plots=plots,
         figures_json=script_json(drawn),
         plotly_js=plotly_js_href,
@@ -137,6 +139,6 @@ def page_html(fs: Factsheet, plotly_js_href: str) -> str:
     )
 
 
-def write_page(path: Path, fs: Factsheet, plotly_js_href: str) -> None:
+def write_page(path: Path, fs: Factsheet, plotly_js_href: str, edition: Edition | None = None) -> None:
     """Write the interactive page of a factsheet to `path` (plainly: the caller makes it atomic)."""
-    path.write_text(page_html(fs, plotly_js_href), encoding="utf-8")
+    path.write_text(page_html(fs, plotly_js_href, edition), encoding="utf-8")

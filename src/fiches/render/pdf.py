@@ -30,8 +30,9 @@ VIRTUAL_ROOT = "file:///fiches-virtual/"
 class AssetFetcher:
     """WeasyPrint URL fetcher that serves the project's own assets and this factsheet's charts only."""
 
-    def __init__(self, charts: dict[str, Chart]) -> None:
+    def __init__(self, charts: dict[str, Chart], extra: dict[str, tuple[bytes, str]] | None = None) -> None:
         self._charts = {f"charts/{c.name}.svg": c.svg.encode("utf-8") for c in charts.values()}
+        self._extra = extra or {}  # assets/<name> -> (bytes, type): an edition's logo
 
     def resolve(self, url: str) -> tuple[bytes, str]:
         parts = urlsplit(url)
@@ -40,6 +41,8 @@ class AssetFetcher:
         relative = unquote(parts.path).removeprefix(urlsplit(VIRTUAL_ROOT).path)
         # The factsheet lives in <root>/<slug>/ and its assets in <root>/assets/.
         slug_part, _, rest = relative.partition("/")
+        if slug_part == ASSETS and rest in self._extra:
+            return self._extra[rest]
         if slug_part == ASSETS:
             asset = (TEMPLATES_DIR / rest).resolve()
             if TEMPLATES_DIR.resolve() not in asset.parents or not asset.is_file():
@@ -50,10 +53,10 @@ class AssetFetcher:
         raise ValueError(f"ressource inconnue : {url}")
 
 
-def _weasy_fetcher(charts: dict[str, Chart]):
+def _weasy_fetcher(charts: dict[str, Chart], extra: dict[str, tuple[bytes, str]] | None = None):
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    assets = AssetFetcher(charts)
+    assets = AssetFetcher(charts, extra)
 
     class Fetcher(URLFetcher):
         def fetch(self, url, headers=None):
@@ -117,7 +120,8 @@ class Stylesheet:
 
 
 def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart], shared: Iterable[Chart] = (),
-              stylesheet: Stylesheet | None = None, pages: SharedPages | None = None) -> bytes:
+              stylesheet: Stylesheet | None = None, pages: SharedPages | None = None,
+              extra_assets: dict[str, tuple[bytes, str]] | None = None) -> bytes:
     """The PDF of a factsheet, the same with or without what a process shares between factsheets:
     the `shared` charts (seen in other factsheets) drawn once (accel.replay), the parsed `stylesheet`,
     the `pages` laid out for other factsheets (accel.sharedpages; with the stylesheet only)."""
@@ -137,7 +141,7 @@ def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart], shared: I
         return {f"{VIRTUAL_ROOT}{slug}/{chart.src}": chart.digest for chart in shown}
 
     def parse():
-        return document_class(string=document_html, base_url=base_url, url_fetcher=_weasy_fetcher(charts))
+        return document_class(string=document_html, base_url=base_url, url_fetcher=_weasy_fetcher(charts, extra_assets))
 
     if not accel.enabled("replay"):
         return parse().render(font_config=font_config, **options).write_pdf(**options)

@@ -65,7 +65,7 @@ def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
             {
                 "code": p.code, "label": p.label,
                 "exports_eur": p.exports, "imports_eur": p.imports, "balance_eur": p.balance,
-                "balance": formatting.signed_meur(p.balance),
+                "balance": formatting.balance(p.balance),
             }
             for p in fs.partners
         ],
@@ -88,7 +88,7 @@ def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
                 for name in ("export_partners", "import_partners", "export_products", "import_products")
             },
         },
-        "territoires_industrie": list(fs.territoires_industrie),
+        "territoires_industrie": [{"id": ti.id, "name": ti.name, "others": list(ti.others)} for ti in fs.territoires_industrie],
         "charts_alt_text": {name: chart.alt for name, chart in sorted(charts.items())},
         "provenance": {**asdict(fs.provenance), "is_sample": fs.is_sample},
     }

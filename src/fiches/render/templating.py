@@ -33,6 +33,18 @@ def french_date(iso_date: str) -> str:
     return f"{day}{'er' if day == 1 else ''} {FRENCH_MONTHS[month - 1]} {year}"
 
 
+def join_fr(items) -> str:
+    """ "le Cantal", "le Cantal et le Lot", "l’Ain, le Jura et la Savoie"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1] if items else ""
+
+
+def _paragraphs(text: str, replacements: dict | None = None):
+    from fiches.render.edition import paragraphs
+
+    return paragraphs(text, replacements)
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -44,6 +56,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(
         meur=formatting.meur,
         signed_meur=formatting.signed_meur,
+        balance=formatting.balance,
         percent=formatting.percent,
         signed_percent=formatting.signed_percent,
         share=formatting.share,
@@ -51,5 +64,7 @@ def environment() -> jinja2.Environment:
         file_size=formatting.file_size,
         french_date=french_date,
         quarters=quarters_text,
+        md=_paragraphs,
+        join_fr=join_fr,
     )
     return env

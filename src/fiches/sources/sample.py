@@ -42,7 +42,7 @@ SAMPLE_COUNTRIES: tuple[str, ...] = (
 
 SEED = 20240601
 #: Bump when the generator's output changes, so cached samples are rebuilt.
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 YEARS = (2023, 2024)
 FRANCE_TOTALS = {2023: {"E": 598e9, "I": 705e9}, 2024: {"E": 580e9, "I": 685e9}}
 DEFAULT_PAIRS = 320
@@ -207,7 +207,9 @@ def ensure_sample(settings: Settings) -> Settings:
     if own.data_dir.is_dir():  # another generator's sample: nothing of it is kept
         shutil.rmtree(own.data_dir)
     with tempfile.TemporaryDirectory(prefix="fiches-sample-") as tmp:
-        files = [write_archive(Path(tmp) / f"sample-{y}-{'export' if f == 'E' else 'import'}.zip", y, f) for y in YEARS for f in ("E", "I")]
+        # Named as the customs name theirs: the publication month first (early the following year).
+        files = [write_archive(Path(tmp) / f"{y + 1}02-Regional-{y}-{'export' if f == 'E' else 'import'}.zip", y, f)
+                 for y in YEARS for f in ("E", "I")]
         ingest.fetch(own, files=files, source="sample", extra_meta={"generator": GENERATOR_VERSION, "seed": SEED})
     return own
 

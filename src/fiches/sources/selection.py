@@ -42,6 +42,8 @@ class Selected:
     history_archives: tuple = ()
     #: Why the factsheets show no change on the year before, when they show none.
     comparison_note: str | None = None
+    #: The official Territoires d'industrie list fetched into the data folder, if any (else the embedded table).
+    tis: object | None = None
 
 
 def default_year(manifest: Manifest) -> int:
