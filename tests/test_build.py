@@ -106,7 +106,18 @@ def test_the_spreadsheet_holds_the_json_figures(built):
     summary = {row[0].removesuffix(" (échantillon synthétique, chiffres fictifs)"): row[1:] for row in rows("Synthèse")}
     assert summary["Exportations"] == (data["exports"]["total_eur"], data["exports"]["total"])
     assert summary["Solde"] == (data["balance_eur"], data["balance"])
-    assert rows("Partenaires") == [(p["code"], p["label"], p["exports_eur"], p["imports_eur"], p["balance_eur"]) for p in data["partners"]]
+    assert rows("Partenaires") == [(p["code"], p["label"], p["imports_eur"], p["exports_eur"], p["balance_eur"]) for p in data["partners"]]
+    shares = {row[0]: row[1] for row in rows("Parts")}
+    assert shares["Part nationale des exportations"] == pytest.approx(data["exports"]["france_share_pct"] / 100)
+    # Amounts are exact euros shown in M€ with one decimal, shares fractions shown in %, the header frozen.
+    full = load_workbook(base.with_suffix(".xlsx"))
+    assert full.sheetnames[0] == "Lisez-moi"
+    readme = {row[0]: row[1] for row in full["Lisez-moi"].iter_rows(min_row=2, values_only=True)}
+    assert "Etalab 2.0" in readme["Licence"] and "M€" in readme["Unités"]
+    assert ("DGDDI" in readme["Source"]) != data["sample"] and ("fictifs" in readme["Source"]) == data["sample"]
+    assert "CAF" in readme["Importations, exportations"] and readme["Publications"].count("SHA-256") == 2
+    assert full["Partenaires"]["C2"].number_format == '#,##0.0,," M€"' and full["Parts"]["B3"].number_format == "0.0%"
+    assert all(full[name].freeze_panes == "A2" for name in full.sheetnames)
     assert [(r[1], r[3]) for r in rows("Activités") if r[0] == "Exportations"] == [(a["code"], a["value_eur"]) for a in data["exports"]["activities"]]
     flows = [
         (scope, "Exportations" if sankey["flow"] == "E" else "Importations", l["source"], l["target"], l["value_eur"], "oui" if l["top"] else None)
@@ -136,7 +147,7 @@ def test_the_spreadsheet_carries_the_build_date_not_the_clock(built):
         ("created", "2026-01-01T00:00:00Z"), ("modified", "2026-01-01T00:00:00Z")]
     from openpyxl import load_workbook
 
-    assert load_workbook(path, read_only=True).sheetnames[0] == "Synthèse"  # still a workbook spreadsheets open
+    assert load_workbook(path, read_only=True).sheetnames[:2] == ["Lisez-moi", "Synthèse"]  # still a workbook spreadsheets open
 
 
 def test_spreadsheets_are_written_through_lxml():

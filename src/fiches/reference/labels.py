@@ -105,7 +105,7 @@ def _displayable(label: str) -> str:
             kept.append(" ")
         elif ord(char) in covered and unicodedata.category(char)[0] != "C":
             kept.append(char)
-    text = " ".join("".join(kept).split()).lstrip(_SPREADSHEET_LEAD + " ")
+    text = " ".join("".join(kept).split()).lstrip(_SPREADSHEET_LEAD + " ").replace("'", "’")  # one apostrophe throughout
     return text if any(char.isalnum() for char in text) else ""
 
 
@@ -164,7 +164,7 @@ def country_short(code: str, official: str | None = None) -> str:
     key = code.strip().upper()
     short = COUNTRY_SHORT.get(key)
     if short:
-        return short
+        return short.replace("'", "’")
     label = official if official and official.strip() else COUNTRY_LABELS.get(key)
     if label:
         return _clean_country(label) or code.strip()
@@ -180,7 +180,7 @@ def a129_short(code: str, official: str | None = None) -> str:
     key = code.strip().upper()
     short = A129_SHORT.get(key)
     if short:
-        return short
+        return short.replace("'", "’")
     label = official if official and official.strip() else A129_LABELS.get(key)
     if label:
         return _clean_a129(label) or code.strip()

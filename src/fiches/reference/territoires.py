@@ -60,7 +60,7 @@ def embedded() -> TiList:
     with (REFERENCE_DIR / "territoires_industrie.csv").open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             codes = tuple(code.strip() for code in row["departements"].split(";") if code.strip())
-            entries.append(TerritoireIndustrie(row["id"].strip(), row["ti_name"].strip(), codes, row["source"].strip()))
+            entries.append(TerritoireIndustrie(row["id"].strip(), row["ti_name"].strip().replace("'", "’"), codes, row["source"].strip()))
     return TiList(tuple(sorted(entries, key=lambda t: t.name)), f"table intégrée à fiches, compilée le {EMBEDDED_DATE}", False)
 
 
@@ -96,7 +96,7 @@ def read_official(raw: bytes, label: str) -> tuple[TerritoireIndustrie, ...]:
     communes: dict[str, Counter] = {}
     bad = []
     for line, row in enumerate(reader, start=2):
-        ti, name = (row.get("id_ti") or "").strip(), (row.get("lib_ti") or "").strip()
+        ti, name = (row.get("id_ti") or "").strip(), (row.get("lib_ti") or "").strip().replace("'", "’")
         dep = departement_of_commune(row.get("insee_com") or "")
         if not ti or not name or dep is None:
             bad.append(line)
