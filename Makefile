@@ -51,7 +51,7 @@ $(STAMP): pyproject.toml | system-packages
 	@touch $(STAMP)
 
 reports: install
-	$(BIN)/fiches build --all --regions --france --source $(SOURCE) --out $(OUT) $(if $(JOBS),--jobs $(JOBS))
+	$(BIN)/fiches build --all --regions --france --territoires --source $(SOURCE) --out $(OUT) $(if $(JOBS),--jobs $(JOBS))
 
 report: install
 	$(BIN)/fiches build $(DEP) --source $(SOURCE) --out $(OUT)

@@ -103,17 +103,30 @@ def fetch(
     strict: Annotated[bool, typer.Option("--strict", help="Toute ligne invalide est une erreur.")] = False,
     accept_bad_rows: Annotated[bool, typer.Option("--accept-bad-rows", help="Écarte délibérément les lignes invalides au-delà du seuil, au lieu de refuser le fichier ; la provenance des fiches le dit.")] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Reconstruit tous les caches à partir des archives conservées dans data/raw.")] = False,
+    ti_from_file: Annotated[Path | None, typer.Option("--ti-from-file", help="Liste officielle des Territoires d’industrie (liste-ti-com2023-AAAAMMJJ.csv) à intégrer.")] = None,
+    ti_url: Annotated[str | None, typer.Option("--ti-url", help="Adresse de la liste officielle des Territoires d’industrie à télécharger.")] = None,
 ) -> None:
-    """Télécharge, vérifie et met en cache les archives régionales des douanes pour une année."""
+    """Télécharge, vérifie et met en cache les archives régionales des douanes pour une année, et la liste des Territoires d’industrie."""
     settings = _settings(data_dir)
-    try:
-        from fiches.sources import ingest
+    from fiches.sources import ingest, ti_list
 
+    customs = not (ti_from_file or ti_url) or bool(year or url or from_file or rebuild)
+    try:
+        if ti_from_file or ti_url:
+            console.print(escape(ti_list.fetch_list(settings, file=ti_from_file, url=ingest.check_url(ti_url) if ti_url else None)),
+                          highlight=False, soft_wrap=True)
+        if not customs:
+            return
         result = ingest.fetch(settings, year=year, urls=url or [], files=from_file or [], strict=strict,
                               accept_bad_rows=accept_bad_rows, rebuild=rebuild)
     except FichesError as exc:
         _fail(exc)
         return
+    if not (url or from_file or rebuild or ti_from_file or ti_url):  # from the catalogue: the official list too, if it can be had
+        try:
+            console.print(escape(ti_list.fetch_list(settings)), highlight=False, soft_wrap=True)
+        except FichesError as exc:
+            log.warning("liste officielle des Territoires d’industrie non récupérée (%s) : la table intégrée reste utilisée", exc)
     for note in result.notes:
         console.print(escape(note), highlight=False, soft_wrap=True)
     if result.unchanged:
@@ -146,6 +159,7 @@ def build(
     all_: Annotated[bool, typer.Option("--all", help="Tous les départements (Monaco exclu).")] = False,
     regions: Annotated[bool, typer.Option("--regions", help="Aussi une fiche par région (13 régions et l'outre-mer).")] = False,
     france: Annotated[bool, typer.Option("--france", help="Aussi la fiche de la France entière.")] = False,
+    territoires: Annotated[bool, typer.Option("--territoires", help="Aussi un dossier par Territoire d’industrie (ses départements côte à côte).")] = False,
     year: Annotated[int | None, typer.Option("--year", help="Année de données (défaut : la plus récente disponible).")] = None,
     source: Annotated[str, typer.Option("--source", envvar="FICHES_SOURCE", help="D'où viennent les données : auto, douanes ou sample.")] = "auto",
     out: Annotated[Path | None, typer.Option("--out", envvar="FICHES_OUT", show_default=False, help="Dossier de sortie (défaut : out/).")] = None,
@@ -156,7 +170,7 @@ def build(
     edition: Annotated[Path | None, typer.Option("--edition", envvar="FICHES_EDITION", show_default=False, help="Fichier d’édition (TOML) : les textes éditoriaux des fiches (défaut : l’édition fournie).")] = None,
 ) -> None:
     """Construit les fiches PDF (et leurs fichiers JSON et XLSX) des départements, régions et de la France demandés."""
-    if jobs != 1 and (all_ or regions or france or len(codes or []) > 1):
+    if jobs != 1 and (all_ or regions or france or territoires or len(codes or []) > 1):
         pool.start_server()  # the workers' imports start now, on another core
     from fiches.build import batch
 
@@ -171,13 +185,13 @@ def build(
                 territory = departement(code)
                 seen.setdefault(territory.code, territory)
             territories = list(seen.values())  # type: ignore[arg-type]
-        elif regions or france:
+        elif regions or france or territoires:
             territories = []
         else:
-            raise UsageError("indiquez au moins un code de département (ex. : fiches build 12), --all, --regions ou --france")
+            raise UsageError("indiquez au moins un code de département (ex. : fiches build 12), --all, --regions, --france ou --territoires")
         territories += (batch.all_regions() if regions else []) + ([FRANCE] if france else [])
         out = out or PROJECT_ROOT / "out"
-        report = _run_build(_settings(data_dir), territories, year, source, out, keep_html, force, jobs or batch.default_jobs(), edition)
+        report = _run_build(_settings(data_dir), territories, year, source, out, keep_html, force, jobs or batch.default_jobs(), edition, territoires)
     except FichesError as exc:
         _fail(exc)
         return
@@ -193,16 +207,16 @@ def build(
         raise typer.Exit(RenderError.exit_code)
 
 
-def _run_build(settings, territories, year, source, out, keep_html, force, jobs, edition=None) -> Report:
+def _run_build(settings, territories, year, source, out, keep_html, force, jobs, edition=None, dossiers=False) -> Report:
     from fiches.build import batch
 
-    total = len(territories)
+    total = len(territories) + (len(batch.all_dossiers_for(settings)) if dossiers else 0)
     if not console.is_terminal or total == 1:
         def plain(outcome: batch.Outcome) -> None:
             detail = f" : {outcome.reason}" if outcome.reason else ""
             log.info("%s %s (%.1f s)%s", outcome.status, outcome.code, outcome.seconds, detail)
 
-        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=plain, edition=edition)
+        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=plain, edition=edition, dossiers=dossiers)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("reste"), TimeRemainingColumn(), console=console,
@@ -212,7 +226,7 @@ def _run_build(settings, territories, year, source, out, keep_html, force, jobs,
         def advance(outcome: batch.Outcome) -> None:
             progress.update(task, advance=1, description=escape(f"{outcome.status} {outcome.code}"))
 
-        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=advance, edition=edition)
+        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=advance, edition=edition, dossiers=dossiers)
 
 
 def main() -> None:

@@ -34,6 +34,22 @@ def shared_territories(territories: list[Territory]) -> list[Territory]:
     return [FRANCE] + sorted({t.region for t in territories if t.region}, key=lambda r: r.code)
 
 
+def all_dossiers_for(settings: Settings) -> list[Territory]:
+    """The dossiers a build would write (for its progress bar), from the list in the data folder."""
+    from fiches.sources.ti_list import load_list
+
+    try:
+        tis = load_list(settings.data_dir)
+    except Exception:  # noqa: BLE001 -- the build itself reports a damaged list
+        tis = None
+    return [Territory("territoire", ti.id, ti.name) for ti in (tis or embedded()).entries]
+
+
+def all_dossiers(selected: Selected) -> list[Territory]:
+    """One dossier per Territoire d'industrie of the list a build uses (official, or embedded)."""
+    return [Territory("territoire", ti.id, ti.name) for ti in (selected.tis or embedded()).entries]
+
+
 # -- tasks of the worker processes: fiches.build.worker, which they import and this process does not
 
 
@@ -67,6 +83,7 @@ def build(
     jobs: int = 1,
     on_done=None,
     edition: Path | None = None,
+    dossiers: bool = False,
 ) -> Report:
     started = time.perf_counter()
     load_edition(edition)  # a bad edition file: one line, before any work
@@ -84,6 +101,8 @@ def build(
         selected = select(settings, source, year, unavailable=unavailable)
         if selected.source == "sample":
             refuse_sample_over_customs(year_dir(out_dir, selected.current.year))
+        if dossiers:  # one per Territoire d'industrie of the list the build uses
+            territories = [*territories, *all_dossiers(selected)]
         return _build(settings, territories, selected, out_dir, keep_html, force, jobs, on_done, started, edition)
 
 
@@ -122,7 +141,7 @@ def _build(settings: Settings, territories: list[Territory], selected, out_dir: 
             done(Outcome(territory.key, "failed", reason=f"le département {territory.key} est absent des données {job.year}"))
             continue
         base = output_base(out_dir, job.year, territory)
-        if not force and up_to_date(base, build_key(selected.current, selected.previous, territory, job.source, selected.history_archives, inputs)):
+        if not force and up_to_date(base, build_key(selected.current, selected.previous, territory, job.source, selected.history_archives, inputs), territory):
             done(Outcome(territory.key, "skipped", files=[str(base.with_suffix(".pdf"))]))
             continue
         todo.append(territory)
@@ -186,7 +205,7 @@ def _schedule(executor: futures.ProcessPoolExecutor, todo: list[Territory], done
         nonlocal waiting
         submitted, still = set(), []
         for territory in waiting:
-            wanted = [FRANCE.code] + ([territory.region.code] if territory.region else [])
+            wanted = [] if territory.level == "territoire" else [FRANCE.code] + ([territory.region.code] if territory.region else [])
             if all(code in ready for code in wanted):
                 future = executor.submit(_worker_build, territory, Shared.joined([ready[code] for code in wanted]))
                 builds[future] = territory

@@ -65,7 +65,7 @@ def year_dir(out_dir: Path, year: int) -> Path:
 
 
 def output_base(out_dir: Path, year: int, territory: Territory) -> Path:
-    folder = {"departement": "departements", "region": "regions", "france": "france"}[territory.level]
+    folder = {"departement": "departements", "region": "regions", "france": "france", "territoire": "territoires"}[territory.level]
     return year_dir(out_dir, year) / folder / territory.slug
 
 
@@ -111,12 +111,17 @@ def build_key(data: YearData, previous: YearData | None, territory: Territory, s
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def up_to_date(base: Path, key: str) -> bool:
-    paths = [base.with_suffix(s) for s in (".pdf", ".json", ".xlsx", ".html")]
-    if not all(p.is_file() for p in paths):
+def suffixes(territory: Territory) -> tuple[str, ...]:
+    """The files of a factsheet (a dossier has no interactive page); the JSON, last, marks the set complete."""
+    return (".xlsx", ".pdf", ".json") if territory.level == "territoire" else (".xlsx", ".pdf", ".html", ".json")
+
+
+def up_to_date(base: Path, key: str, territory: Territory | None = None) -> bool:
+    names = suffixes(territory) if territory is not None else (".xlsx", ".pdf", ".html", ".json")
+    if not all(base.with_suffix(s).is_file() for s in names):
         return False
     try:
-        return json.loads(paths[1].read_text(encoding="utf-8")).get("build_key") == key
+        return json.loads(base.with_suffix(".json").read_text(encoding="utf-8")).get("build_key") == key
     except (OSError, ValueError):
         return False
 

@@ -25,9 +25,10 @@ from fiches.charts.export import PlotlyExporter
 from fiches.charts.factsheet import charts_for, comparison_charts
 from fiches.config import Settings
 from fiches.errors import FichesError
-from fiches.model.indicators import Comparisons, TradeYear, factsheet, provenance
+from fiches.model.indicators import Comparisons, TradeYear, dossier, factsheet, provenance
 from fiches.reference.geography import Territory
 from fiches.reference.territoires import embedded
+from fiches.render import dossier as dossier_render
 from fiches.render import edition, interactive, pdf, sidecar, templating, workbook
 from fiches.render.accel.kaleido import new_exporter
 from fiches.render.accel.sharedpages import SharedPages
@@ -105,8 +106,10 @@ class Builder:
         out_dir = Path(self.job.out_dir)
         base = output_base(out_dir, self.current.year, territory)
         key = build_key(self.current, self.previous, territory, self.job.source, self.history_archives, self.inputs)
-        if not self.job.force and up_to_date(base, key):
+        if not self.job.force and up_to_date(base, key, territory):
             return Outcome(territory.key, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
+        if territory.level == "territoire":
+            return self._dossier(territory, base, key, started)
         try:
             fs = factsheet(self.trade, territory, self.provenance, self.comparisons, self.tis)
             charts = charts_for(fs, self.exporter, self.shared_charts)
@@ -136,6 +139,27 @@ class Builder:
         if self.built == 1:
             _settle()  # the caches the first factsheet filled (fonts, templates, stylesheets) join the data
         return Outcome(territory.key, "built", time.perf_counter() - started, files=files)
+
+    def _dossier(self, territory: Territory, base: Path, key: str, started: float) -> Outcome:
+        """A Territoire d'industrie's dossier: tables only, no chart."""
+        (ti,) = [ti for ti in self.tis.entries if ti.id == territory.code]
+        try:
+            sheet = dossier(self.trade, territory, ti.departements, self.provenance, self.tis.description)
+            written = pdf.pdf_bytes(dossier_render.html(sheet, self.env, self.edition), territory.slug, {}, stylesheet=self.stylesheet,
+                                    relative_links=True)
+            base.parent.mkdir(parents=True, exist_ok=True)
+            data = dossier_render.document(sheet)
+            data["build_key"] = key
+            with Transaction() as txn:
+                dossier_render.write_xlsx(txn.stage(base.with_suffix(".xlsx")), sheet)
+                pdf.write_pdf(txn.stage(base.with_suffix(".pdf")), written)
+                dossier_render.write_json(txn.stage(base.with_suffix(".json")), data)
+        except FichesError as exc:
+            return Outcome(territory.key, "failed", time.perf_counter() - started, str(exc))
+        except OSError as exc:
+            return Outcome(territory.key, "failed", time.perf_counter() - started, f"écriture impossible : {os_error_text(exc)}")
+        self.built += 1
+        return Outcome(territory.key, "built", time.perf_counter() - started, files=[str(base.with_suffix(s)) for s in (".pdf", ".json", ".xlsx")])
 
     def shared_for(self, territory: Territory) -> Shared:
         comparison = self.comparisons.get(territory)

@@ -612,3 +612,85 @@ def provenance(data: TradeYear | YearData, tool_version: str, build_date: str, c
         bad_share=100.0 * bad.get("value", 0) / bad["total"] if bad.get("total") else 0.0,
         comparison_note=comparison_note,
     )
+
+
+# -- a Territoire d'industrie's dossier ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ranked:
+    label: str
+    value: int
+
+
+@dataclass(frozen=True)
+class DossierPart:
+    """One département of a Territoire d'industrie, whole."""
+
+    territory: Territory
+    exports: int
+    imports: int
+    export_region_share: float | None
+    export_france_share: float
+    import_region_share: float | None
+    import_france_share: float
+    partners: tuple[Ranked, ...]  # its first export destinations
+    suppliers: tuple[Ranked, ...]  # its first import origins
+    products: tuple[Ranked, ...]  # its first exported products
+
+    @property
+    def balance(self) -> int:
+        return self.exports - self.imports
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """A Territoire d'industrie: its départements side by side, and their sum (wider than the territory)."""
+
+    territory: Territory  # level "territoire": code = the territory's id
+    year: int
+    parts: tuple[DossierPart, ...]
+    exports: int  # the sum of the whole départements
+    imports: int
+    export_france_share: float
+    import_france_share: float
+    provenance: Provenance
+    source: str  # where the territory's list of départements comes from
+
+    @property
+    def balance(self) -> int:
+        return self.exports - self.imports
+
+    @property
+    def is_sample(self) -> bool:
+        return self.provenance.is_sample
+
+
+def dossier(trade: TradeYear, territory: Territory, departements: tuple[str, ...], provenance: Provenance, source: str,
+            top: int = 3) -> Dossier:
+    def share(part: int, whole: int) -> float:
+        return 100.0 * part / whole if whole else 0.0
+
+    def ranked(dep: Territory, flow: str, column: str, label) -> tuple[Ranked, ...]:
+        values = trade._by(dep, flow, column)
+        keys = [k for k in values.index if column != "country" or k not in NOT_A_COUNTRY][:top]
+        return tuple(Ranked(label(k), int(values[k])) for k in keys)
+
+    parts = []
+    codes_with_data = TradeYear.codes_in_trade(trade)
+    for code in departements:
+        dep = departement_territory(code)
+        if code not in codes_with_data:
+            continue
+        reg = dep.region
+        e, i = trade.total(dep, EXPORTS), trade.total(dep, IMPORTS)
+        parts.append(DossierPart(
+            dep, e, i,
+            share(e, trade.total(reg, EXPORTS)) if reg else None, share(e, trade.total(FRANCE, EXPORTS)),
+            share(i, trade.total(reg, IMPORTS)) if reg else None, share(i, trade.total(FRANCE, IMPORTS)),
+            ranked(dep, EXPORTS, "country", trade.country_label), ranked(dep, IMPORTS, "country", trade.country_label),
+            ranked(dep, EXPORTS, "a129", trade.product_label),
+        ))
+    exports, imports = sum(p.exports for p in parts), sum(p.imports for p in parts)
+    return Dossier(territory, trade.year, tuple(parts), exports, imports, share(exports, trade.total(FRANCE, EXPORTS)),
+                   share(imports, trade.total(FRANCE, IMPORTS)), provenance, source)

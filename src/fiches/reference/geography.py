@@ -57,7 +57,7 @@ class Territory:
     `code` is the customs' (DGDDI) code, used with the data; readers see `display_code`, INSEE's.
     """
 
-    level: str  # "departement" | "region" | "france"
+    level: str  # "departement" | "region" | "france" | "territoire" (a Territoire d'industrie's dossier)
     code: str
     name: str  # as readers read it: "Côtes-d’Armor", "La Réunion"
     region_code: str | None = None
@@ -68,6 +68,8 @@ class Territory:
             return _DEPARTEMENT_ROWS.get(self.code, {})
         if self.level == "region":
             return _REGION_ROWS.get(self.code, {})
+        if self.level == "territoire":
+            return {"in": f"dans le Territoire d’industrie {self.name}", "insee": self.code}
         return {"article": "la", "in": "en France", "insee": "FR"}
 
     @property
@@ -75,7 +77,7 @@ class Territory:
         """Unique across levels, in the codes readers know: "12", "974", "20" (Corse), "R76", "FR"."""
         if self.level == "departement":
             return self.code if self.code == "20" else self.display_code
-        return f"R{self.display_code}" if self.level == "region" else self.code
+        return f"R{self.display_code}" if self.level == "region" else self.code  # "FR", or a territory's id
 
     @property
     def display_code(self) -> str:
@@ -99,6 +101,8 @@ class Territory:
         """ "l’Aveyron", "le Lot", "la Lozère", "les Landes", "Paris", "La Réunion", "la France"."""
         if self.level == "france":
             return "la France"
+        if self.level == "territoire":
+            return f"le Territoire d’industrie {self.name}"
         article = self.article
         return f"{article}{self.name}" if article.endswith("’") else f"{article} {self.name}".strip()
 
@@ -107,6 +111,8 @@ class Territory:
         """ "de l’Aveyron", "du Lot", "de la Lozère", "des Landes", "de Paris", "de l’Occitanie", "de la France"."""
         if self.level == "france":
             return "de la France"
+        if self.level == "territoire":
+            return f"du Territoire d’industrie {self.name}"
         return _OF.get(self.article, "de ") + self.name
 
     @property

@@ -121,13 +121,15 @@ class Stylesheet:
 
 def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart], shared: Iterable[Chart] = (),
               stylesheet: Stylesheet | None = None, pages: SharedPages | None = None,
-              extra_assets: dict[str, tuple[bytes, str]] | None = None) -> bytes:
+              extra_assets: dict[str, tuple[bytes, str]] | None = None, relative_links: bool = False) -> bytes:
     """The PDF of a factsheet, the same with or without what a process shares between factsheets:
     the `shared` charts (seen in other factsheets) drawn once (accel.replay), the parsed `stylesheet`,
     the `pages` laid out for other factsheets (accel.sharedpages; with the stylesheet only)."""
     import weasyprint
 
-    base_url = f"{VIRTUAL_ROOT}{slug}/index.html"
+    # Links to other files of the year folder stay relative when asked (a dossier's to its départements'
+    # factsheets): with no base, WeasyPrint keeps them as written; the stylesheet then comes parsed.
+    base_url = None if relative_links and stylesheet is not None else f"{VIRTUAL_ROOT}{slug}/index.html"
     options = {"pdf_variant": "pdf/ua-1", "custom_metadata": True,
                "pdf_identifier": hashlib.sha256(document_html.encode("utf-8")).hexdigest()[:32].encode()}
     font_config, document_class = None, weasyprint.HTML

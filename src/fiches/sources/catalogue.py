@@ -10,6 +10,15 @@ CATALOGUE = Path(__file__).resolve().parent / "sources.toml"
 
 def catalogue(path: Path = CATALOGUE) -> dict[int, list[str]]:
     """{year: [export URL, import URL]} from the maintainers' catalogue file."""
+    raw = _read(path)
+    return {int(year): [entry["export"], entry["import"]] for year, entry in raw.items() if year.isdigit()}
+
+
+def _read(path: Path) -> dict:
     with path.open("rb") as handle:
-        raw = tomllib.load(handle)
-    return {int(year): [entry["export"], entry["import"]] for year, entry in raw.items()}
+        return tomllib.load(handle)
+
+
+def territoires_dataset(path: Path = CATALOGUE) -> str:
+    """data.gouv.fr's API address of the Territoires d'industrie dataset (its newest list is taken)."""
+    return _read(path)["territoires_industrie"]["dataset"]

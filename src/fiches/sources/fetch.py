@@ -30,6 +30,8 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 RETRY_STATUS = frozenset({500, 502, 503, 504, 429})
 MAX_REDIRECTS = 5
 CHUNK = 1 << 20
+#: A text file fetched (the Territoires d'industrie list, a dataset's description) is at most this big.
+TEXT_LIMIT = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,12 @@ def download(
     limits: Limits,
     previous: dict | None = None,
     session: requests.Session | None = None,
+    kind: str = "zip",
 ) -> Download:
     """Fetch `url` into a temporary file in `dest_dir`, retrying what is worth retrying.
+
+    `kind` is what the body must be: "zip" (an archive), "csv" or "json" (small text files, at most
+    `TEXT_LIMIT` bytes, never an HTML page).
 
     `previous` is the manifest entry of the last good download of this URL: when its file is
     still there, the request is conditional and a 304 downloads nothing.
@@ -135,7 +141,7 @@ def download(
                     break
                 time.sleep(pause)
             try:
-                return _attempt(url, dest_dir, network, limits, previous, session, started)
+                return _attempt(url, dest_dir, network, limits, previous, session, started, kind)
             except _Retryable as exc:
                 last_error = str(exc)
             except requests.RequestException as exc:  # an OSError to Python: never a disk's
@@ -200,6 +206,7 @@ def _attempt(
     previous: dict | None,
     session: requests.Session,
     started: float,
+    kind: str = "zip",
 ) -> Download:
     headers = _conditional_headers(previous, dest_dir)
     try:
@@ -225,17 +232,20 @@ def _attempt(
             )
         expected = response.headers.get("Content-Length")
         declared = int(expected) if expected and expected.isdigit() else None
-        if declared is not None and declared > limits.max_download_size:
-            raise FetchError(f"{url} : {declared} octets annoncés, au-delà de la limite de {limits.max_download_size}")
+        limit = limits.max_download_size if kind == "zip" else TEXT_LIMIT
+        if declared is not None and declared > limit:
+            raise FetchError(f"{url} : {declared} octets annoncés, au-delà de la limite de {limit}")
         dest_dir.mkdir(parents=True, exist_ok=True)
         temp = temp_path_for(dest_dir / Path(urlsplit(url).path).name)
         try:
-            size, digest, head = _stream(response, temp, limits, network, started)
+            size, digest, head = _stream(response, temp, limit, network, started)
             if declared is not None and size != declared:
                 raise _Retryable(f"corps tronqué : {size} octets reçus sur {declared} annoncés")
-            if not head.startswith(ZIP_MAGIC):
-                kind = "une page HTML" if head.lstrip().startswith(b"<") else "un fichier qui n'est pas un zip"
-                raise FetchError(f"{url} : {kind} reçu au lieu d'une archive zip")
+            if kind == "zip" and not head.startswith(ZIP_MAGIC):
+                what = "une page HTML" if head.lstrip().startswith(b"<") else "un fichier qui n'est pas un zip"
+                raise FetchError(f"{url} : {what} reçu au lieu d'une archive zip")
+            if kind != "zip" and head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
+                raise FetchError(f"{url} : une page HTML reçue au lieu d'un fichier {kind.upper()}")
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
@@ -261,7 +271,7 @@ def _body(response: requests.Response, network: Network, started: float):
         yield chunk
 
 
-def _stream(response: requests.Response, temp: Path, limits: Limits, network: Network, started: float) -> tuple[int, str, bytes]:
+def _stream(response: requests.Response, temp: Path, limit: int, network: Network, started: float) -> tuple[int, str, bytes]:
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -271,8 +281,8 @@ def _stream(response: requests.Response, temp: Path, limits: Limits, network: Ne
                 if not head:
                     head = chunk[:8]
                 size += len(chunk)
-                if size > limits.max_download_size:
-                    raise FetchError(f"téléchargement interrompu : plus de {limits.max_download_size} octets")
+                if size > limit:
+                    raise FetchError(f"téléchargement interrompu : plus de {limit} octets")
                 digest.update(chunk)
                 handle.write(chunk)
             handle.flush()

@@ -89,7 +89,10 @@ def _load(settings: Settings, source: str, year: int | None) -> Selected:
     history = {y: read_year_totals(manifest, y) for y in complete} if len(complete) > 2 and chosen in complete else None
     archives = tuple((y, manifest.years[str(y)].get("cache", ""), manifest.cache.get(manifest.years[str(y)].get("cache", ""), ""))
                      for y in complete)
-    return Selected(current, previous, source, warning, history=history, history_archives=archives, comparison_note=note)
+    from fiches.sources.ti_list import load_list
+
+    return Selected(current, previous, source, warning, history=history, history_archives=archives, comparison_note=note,
+                    tis=load_list(settings.data_dir))
 
 
 def _state(manifest: Manifest, year: int) -> str:
@@ -146,4 +149,4 @@ def select(settings: Settings, source: str = "auto", year: int | None = None, *,
     log.warning(message)
     selected = _load(settings, "sample", year)
     return Selected(selected.current, selected.previous, "sample", message, selected.history, selected.history_archives,
-                    selected.comparison_note)
+                    selected.comparison_note, selected.tis)

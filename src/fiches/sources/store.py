@@ -81,6 +81,7 @@ class Manifest:
     datasets: dict[str, dict] = field(default_factory=dict)
     years: dict[str, dict] = field(default_factory=dict)
     cache: dict[str, str] = field(default_factory=dict)  # path relative to the data folder -> SHA-256
+    territoires: dict = field(default_factory=dict)  # the official Territoires d'industrie list fetched, if any
     #: Names of raw archives from a manifest of fiches's first format, to ingest again.
     legacy_archives: list[Path] = field(default_factory=list)
 
@@ -94,7 +95,7 @@ class Manifest:
     def to_json(self, tool_version: str) -> dict:
         return {"format": MANIFEST_FORMAT, "tool_version": tool_version, "archives": dict(sorted(self.archives.items())),
                 "datasets": dict(sorted(self.datasets.items())), "years": dict(sorted(self.years.items())),
-                "cache": dict(sorted(self.cache.items()))}
+                "cache": dict(sorted(self.cache.items())), "territoires": self.territoires}
 
     def available_years(self) -> list[int]:
         return sorted(int(year) for year in self.years)
@@ -150,6 +151,10 @@ def load_manifest(data_dir: Path) -> Manifest:
         if name == "cache" and not all(isinstance(v, str) and len(v) == 64 for v in value.values()):
             raise _shape_error(path, name)
         setattr(manifest, name, value)
+    territoires = raw.get("territoires", {})
+    if not isinstance(territoires, dict) or (territoires and not all(isinstance(territoires.get(k), str) for k in ("sha256", "file", "name"))):
+        raise _shape_error(path, "territoires")
+    manifest.territoires = territoires
     for year, entry in manifest.years.items():
         if not year.isdigit() or not isinstance(entry.get("quarters", {}), dict) or not isinstance(entry.get("sources", {}), dict):
             raise _shape_error(path, f"année {year}")
