@@ -84,7 +84,8 @@ def test_a_build_gives_the_same_pdfs_with_and_without_accelerations(sample_setti
         assert [o.status for o in report.outcomes] == ["built"] * len(territories), report.outcomes
         outputs[state] = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*.pdf"))}
         if state == "on":
-            assert replay.counts["replayed"] >= 8 and sum(reused) >= 3, (replay.counts, reused)
+            # Factsheets of eight and nine pages: each length lays its comparison pages out once.
+            assert replay.counts["replayed"] >= 8 and sum(reused) >= 2, (replay.counts, reused)
             counts, reused[:] = dict(replay.counts), []
     assert replay.counts == counts and reused == [], "an acceleration ran while switched off"
     assert len(outputs["on"]) == len(territories)

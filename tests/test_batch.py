@@ -42,7 +42,7 @@ def parallel(sample_settings: Settings, tmp_path_factory) -> tuple[Path, batch.R
 def test_parallel_build_matches_a_single_process_build(parallel, sample_settings, tmp_path):
     out, report = parallel
     assert [o.status for o in report.outcomes] == ["built"] * 5, report.outcomes
-    assert [o.code for o in report.outcomes] == ["12", "46", "01", "R12", "FR"]
+    assert [o.code for o in report.outcomes] == ["12", "46", "01", "R76", "FR"]
     os.environ["SOURCE_DATE_EPOCH"] = "1767225600"
     try:
         single = batch.build(sample_settings, [departement("46")], year=None, source="sample", out_dir=tmp_path, jobs=1)
@@ -103,7 +103,7 @@ def test_index_lists_every_factsheet_with_its_figures_and_files(parallel):
     assert [(r[0], r[2]) for r in rows] == [("FR", "France"), ("76", "Région"), ("01", "Département"), ("12", "Département"), ("46", "Département")]
     assert table.external == [], "the index must be self-contained"
     assert "default-src 'none'" in page and "Échantillon synthétique" in page
-    for row, pattern in zip(rows, ["france/FR-*.json", "regions/12-*.json", "departements/01-*.json", "departements/12-*.json", "departements/46-*.json"]):
+    for row, pattern in zip(rows, ["france/FR-*.json", "regions/76-*.json", "departements/01-*.json", "departements/12-*.json", "departements/46-*.json"]):
         sidecar = json.loads(next(year.glob(pattern)).read_text(encoding="utf-8"))
         assert row[3] == sidecar["exports"]["total"].replace("\u00a0", " ").replace("\u202f", " ") or sidecar["exports"]["total"] in page
         assert sidecar["balance"] in page
@@ -158,7 +158,7 @@ def test_a_failing_departement_does_not_stop_the_others(sample_settings, tmp_pat
 def test_region_and_france_factsheets_list_their_parts_and_sum_up(parallel):
     out, _ = parallel
     year = out / "2024"
-    occitanie = json.loads((year / "regions" / "12-occitanie.json").read_text(encoding="utf-8"))
+    occitanie = json.loads((year / "regions" / "76-occitanie.json").read_text(encoding="utf-8"))
     france = json.loads((year / "france" / "FR-france.json").read_text(encoding="utf-8"))
     aveyron = json.loads((year / "departements" / "12-aveyron.json").read_text(encoding="utf-8"))
     for flow in ("exports", "imports"):
@@ -166,11 +166,11 @@ def test_region_and_france_factsheets_list_their_parts_and_sum_up(parallel):
         assert sum(m[flow] for m in members) == occitanie[flow]["total_eur"]
         assert sum(m[flow] for m in france["members"]) == france[flow]["total_eur"]
         assert next(m for m in members if m["code"] == "12")[flow] == aveyron[flow]["total_eur"]
-        assert next(m for m in france["members"] if m["code"] == "12")[flow] == occitanie[flow]["total_eur"]
+        assert next(m for m in france["members"] if m["code"] == "76")[flow] == occitanie[flow]["total_eur"]
         assert france[flow]["france_share_pct"] == 100.0
         assert occitanie[flow]["france_share_pct"] == pytest.approx(100 * occitanie[flow]["total_eur"] / france[flow]["total_eur"])
     assert {m["code"] for m in occitanie["members"]} >= {"09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"}
-    assert len(france["members"]) == 14 and occitanie["region"] is None
+    assert len(france["members"]) == 18 and occitanie["region"] is None
     # A région compares itself with France; France has no comparison with itself.
     assert set(occitanie["charts_alt_text"]) >= {"exports_france", "imports_france"}
     assert not {"exports_france", "exports_region"} & set(france["charts_alt_text"])

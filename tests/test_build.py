@@ -280,7 +280,7 @@ def test_factsheet_from_fetched_archives_prints_the_rows_totals_and_shares(tmp_p
     for flow, rows in (("exports", TINY_EXPORT), ("imports", TINY_IMPORT)):
         fields = [line.split(";") for line in rows.split("\r\n") if line]
         own = sum(int(f[8]) for f in fields if f[3] == "12")
-        region = sum(int(f[8]) for f in fields if departement(f[3]).region.code == occitanie)
+        region = sum(int(f[8]) for f in fields if departement(f[3]).region_code == occitanie)
         france = sum(int(f[8]) for f in fields)
         figures = sidecar[flow]
         assert figures["total_eur"] == own
@@ -312,7 +312,7 @@ def test_region_and_france_factsheets_from_fetched_archives(tmp_path):
     france_json = json.loads((year / "france" / "FR-france.json").read_text(encoding="utf-8"))
     for flow, rows in (("exports", TINY_EXPORT), ("imports", TINY_IMPORT)):
         fields = [line.split(";") for line in rows.split("\r\n") if line]
-        assert region_json[flow]["total_eur"] == sum(int(f[8]) for f in fields if departement(f[3]).region.code == occitanie.code)
+        assert region_json[flow]["total_eur"] == sum(int(f[8]) for f in fields if departement(f[3]).region_code == occitanie.code)
         assert france_json[flow]["total_eur"] == sum(int(f[8]) for f in fields)
     assert [m["code"] for m in region_json["members"]] == ["12", "46"]  # by weight: 2.25 M€ of trade, then 2.05
 
@@ -344,4 +344,4 @@ def test_history_chart_with_more_than_two_years(tmp_path):
     ]
     assert "2022" in sidecar["charts_alt_text"]["history"]
     text = _norm(subprocess.run(["pdftotext", str(base.with_suffix(".pdf")), "-"], capture_output=True, text=True, check=True).stdout)
-    assert "Exportations et importations de 2022 à 2024" in text
+    assert "Exportations et importations, Aveyron, de 2022 à 2024 (en valeur)" in text

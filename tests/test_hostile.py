@@ -263,7 +263,14 @@ def test_labels_are_escaped_in_the_html(hostile):
     assert "&lt;img src=http://127.0.0.1:" in page
     parser = _Tags()
     parser.feed(page)
-    assert not [t for t, _ in parser.tags if t in ("script", "iframe", "object", "embed", "svg", "base", "a")]
+    assert not [t for t, _ in parser.tags if t in ("script", "iframe", "object", "embed", "svg", "base")]
+    # The only links are the edition's (the programme's pages and its contact), none from the data.
+    from fiches.render.edition import load as load_edition
+
+    edition = load_edition(None)
+    allowed = set(re.findall(r"https://[^\s\"\)]+", edition.path.read_text(encoding="utf-8"))) | {f"mailto:{edition['contact']['email']}"}
+    links = [attrs.get("href", "") for tag, attrs in parser.tags if tag == "a"]
+    assert links and set(links) <= allowed, set(links) - allowed
     assert all(attrs.get("src", "").startswith("charts/") for tag, attrs in parser.tags if tag == "img")
     assert all(attrs.get("href", "").startswith("../assets/") for tag, attrs in parser.tags if tag == "link")
     assert not [a for _, attrs in parser.tags for a in attrs if a.startswith("on")]

@@ -98,10 +98,10 @@ def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_s
     renders = []
     real = pdf.pdf_bytes
 
-    def both(document, slug, charts, shared=(), stylesheet=None, pages=None):
+    def both(document, slug, charts, shared=(), stylesheet=None, pages=None, **options):
         shared = list(shared)
-        with_replay = real(document, slug, charts, shared=shared, stylesheet=stylesheet, pages=pages)
-        renders.append((len(shared), stylesheet is not None, pages is not None, with_replay == real(document, slug, charts)))
+        with_replay = real(document, slug, charts, shared=shared, stylesheet=stylesheet, pages=pages, **options)
+        renders.append((len(shared), stylesheet is not None, pages is not None, with_replay == real(document, slug, charts, **options)))
         return with_replay
 
     monkeypatch.setattr(pdf, "pdf_bytes", both)
@@ -110,7 +110,7 @@ def test_factsheets_of_one_region_replay_its_sankeys_into_the_same_pdfs(sample_s
     try:
         # The builder collects once per factsheet, at its end, not in the middle of its layout.
         assert gc.get_threshold() == (*thresholds[:2], worker.FULL_COLLECTION_THRESHOLD)
-        for code in ("04", "05", "13"):  # all three in Provence-Alpes-Côte d'Azur
+        for code in ("04", "06", "13"):  # all three in Provence-Alpes-Côte d’Azur, nine pages each
             assert builder.build(departement(code)).status == "built"
             assert gc.get_count()[2] == 0  # a full collection just ran
     finally:

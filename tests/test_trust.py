@@ -488,7 +488,7 @@ def test_a_département_with_an_empty_flow_gets_its_factsheet_with_a_sentence(se
     report = batch.build(settings, [departement("01")], year=2024, source="douanes", out_dir=out)
     assert report.count("built") == 1, report.outcomes
     text = " ".join(subprocess.run(["pdftotext", str(out / "2024" / "departements" / "01-ain.pdf"), "-"], capture_output=True, text=True).stdout.split())
-    assert "Aucune importation de l'Ain n'est recensée dans les données 2024" in text
+    assert "Aucune importation de l’Ain n’est recensée dans les données 2024" in text
 
 
 def _chromium_folders() -> set[str]:
