@@ -105,6 +105,7 @@ def fetch(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Reconstruit tous les caches à partir des archives conservées dans data/raw.")] = False,
     ti_from_file: Annotated[Path | None, typer.Option("--ti-from-file", help="Liste officielle des Territoires d’industrie (liste-ti-com2023-AAAAMMJJ.csv) à intégrer.")] = None,
     ti_url: Annotated[str | None, typer.Option("--ti-url", help="Adresse de la liste officielle des Territoires d’industrie à télécharger.")] = None,
+    discover: Annotated[str | None, typer.Option("--discover", help="Page des données ouvertes des douanes où trouver les archives publiées (défaut : celle du catalogue).")] = None,
 ) -> None:
     """Télécharge, vérifie et met en cache les archives régionales des douanes pour une année, et la liste des Territoires d’industrie."""
     settings = _settings(data_dir)
@@ -118,7 +119,7 @@ def fetch(
         if not customs:
             return
         result = ingest.fetch(settings, year=year, urls=url or [], files=from_file or [], strict=strict,
-                              accept_bad_rows=accept_bad_rows, rebuild=rebuild)
+                              accept_bad_rows=accept_bad_rows, rebuild=rebuild, discover_url=discover)
     except FichesError as exc:
         _fail(exc)
         return

@@ -22,3 +22,9 @@ def _read(path: Path) -> dict:
 def territoires_dataset(path: Path = CATALOGUE) -> str:
     """data.gouv.fr's API address of the Territoires d'industrie dataset (its newest list is taken)."""
     return _read(path)["territoires_industrie"]["dataset"]
+
+
+def discovery(path: Path = CATALOGUE) -> dict:
+    """The open-data pages to read and the file-name patterns of the annual and rolling archives."""
+    raw = _read(path)["discovery"]
+    return {"pages": list(raw["pages"]), "annual": raw["annual"], "rolling": raw["rolling"]}

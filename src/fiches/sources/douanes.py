@@ -48,8 +48,13 @@ _CHECKS: tuple[tuple[str, str, str], ...] = (
     ("mass", r"^[0-9]{0,15}$", "masse négative ou non numérique"),
     # Magnitudes: no single row of a département's trade comes near a thousand billion euros (France's
     # yearly exports are about 600 billion); a larger one is a damaged or forged file.
-    ("value", r"^[0-9]{1,12}$", "valeur hors de toute vraisemblance (1 000 milliards d'euros ou plus)"),
-    ("mass", r"^[0-9]{0,13}$", "masse hors de toute vraisemblance (10 milliards de tonnes ou plus)"),
+)
+#: Magnitudes, checked on the fields' lengths once they are digits: no single row of a département's
+#: trade comes near a thousand billion euros (France's yearly exports are about 600 billion); a
+#: larger one is a damaged or forged file.
+_MAGNITUDES = (
+    ("value", 12, "valeur hors de toute vraisemblance (1 000 milliards d'euros ou plus)"),
+    ("mass", 13, "masse hors de toute vraisemblance (10 milliards de tonnes ou plus)"),
 )
 #: A file's valid rows may total at most this many euros (France's yearly trade is about 1.3e12):
 #: beyond, it is refused. It also bounds every sum of its rows far below 64-bit integers' 9.2e18.
@@ -117,6 +122,7 @@ class ParsedFile:
     total_value: int = 0  # euros of the valid rows
     bad_value: int = 0  # euros of the rejected rows whose value could be read
     bad_listed: int = 0  # rejected rows of a listed département
+    totals: pa.Table | None = None  # year, quarter, flow, dep, partner ("*", "US", "CN"), value
 
     @property
     def bad_share(self) -> float:
@@ -335,6 +341,8 @@ def parse_data_file(
             masks.append((codes[name].rows_where(regex(pattern)), reason))
         else:  # value and mass: many distinct values, checked row by row in pyarrow
             masks.append((pc.invert(pc.match_substring_regex(table.column(name), pattern)).to_numpy(zero_copy_only=False), reason))
+    for name, digits, reason in _MAGNITUDES:
+        masks.append((pc.greater(pc.binary_length(table.column(name)), digits).to_numpy(zero_copy_only=False), reason))
     masks.append((codes["dep"].rows_where(unknown(DEPARTEMENTS)), "code département inconnu"))
     masks.append((codes["region"].rows_where(unknown(REGIONS)), "code région inconnu"))
     masks.append((_region_mismatch(codes["dep"], codes["region"]), "code région différent de celui du département"))
@@ -407,6 +415,7 @@ def parse_data_file(
         }
     )
     quarterly = quarterly.add_column(0, "year", pc.cast(codes["year"].strings(kept_rows), pa.int16()))
+    totals = _quarter_totals(codes, kept_rows, values[kept])
     coverage: dict[tuple[int, str], list[int]] = {}
     if len(good):
         combos = np.unique(
@@ -427,8 +436,54 @@ def parse_data_file(
     bad_listed = int(duplicate.sum()) + sum(1 for v in table.column("dep").take(pa.array(np.flatnonzero(any_bad))).to_pylist() if v in listed)
     return ParsedFile(
         source, summed, valid + len(bad_rows), bad_rows, expected_year is not None, {k: sorted(v) for k, v in coverage.items()},
-        quarterly=quarterly, total_value=int(values[kept].sum()), bad_value=bad_value, bad_listed=bad_listed,
+        quarterly=quarterly, total_value=int(values[kept].sum()), bad_value=bad_value, bad_listed=bad_listed, totals=totals,
     )
+
+
+#: The partners whose quarters a factsheet follows (the context names them), besides all ("*").
+FOLLOWED = ("US", "CN")
+
+
+def _quarter_totals(codes: dict, rows: np.ndarray, values: np.ndarray) -> pa.Table:
+    """Totals by year, quarter, flow and département, for every partner ("*") and the followed ones,
+    summed on the codes' indices (a few thousand groups out of millions of rows)."""
+    names = ("year", "quarter", "flow", "dep")
+    sizes = [max(len(codes[n].values), 1) for n in names]
+    key = np.zeros(len(rows), dtype=np.int64)
+    for name, size in zip(names, sizes):
+        key = key * size + codes[name].indices[rows]
+    country_values = codes["country"].values
+    followed = {v: i for i, v in enumerate(country_values) if v.decode("ascii", "replace") in FOLLOWED}
+    partner = np.zeros(len(rows), dtype=np.int64)  # 0: not followed, 1 + position in FOLLOWED otherwise
+    lookup = np.zeros(max(len(country_values), 1), dtype=np.int64)
+    for value, index in followed.items():
+        lookup[index] = 1 + FOLLOWED.index(value.decode("ascii"))
+    if len(rows):
+        partner = lookup[codes["country"].indices[rows]]
+    columns: dict[str, list] = {"year": [], "quarter": [], "flow": [], "dep": [], "partner": [], "value": []}
+    for label, mask in [("*", None)] + [(name, partner == 1 + i) for i, name in enumerate(FOLLOWED)]:
+        keys, weights = (key, values) if mask is None else (key[mask], values[mask])
+        if not len(keys):
+            continue
+        size = int(np.prod(sizes))  # a few hundred groups: counted densely, no sort
+        present = np.flatnonzero(np.bincount(keys, minlength=size))
+        sums = np.bincount(keys, weights=weights.astype(np.float64), minlength=size)[present].astype(np.int64)  # exact: < 2**53
+        groups = present
+        rest = groups
+        parts = []
+        for size in reversed(sizes):
+            parts.append(rest % size)
+            rest = rest // size
+        year_i, quarter_i, flow_i, dep_i = reversed(parts)
+        columns["year"] += [int(codes["year"].values[i]) for i in year_i]
+        columns["quarter"] += [int(codes["quarter"].values[i]) for i in quarter_i]
+        columns["flow"] += [codes["flow"].values[i].decode() for i in flow_i]
+        columns["dep"] += [codes["dep"].values[i].decode() for i in dep_i]
+        columns["partner"] += [label] * len(groups)
+        columns["value"] += sums.tolist()
+    return pa.table({"year": pa.array(columns["year"], pa.int16()), "quarter": pa.array(columns["quarter"], pa.int8()),
+                     "flow": pa.array(columns["flow"], pa.string()), "dep": pa.array(columns["dep"], pa.string()),
+                     "partner": pa.array(columns["partner"], pa.string()), "value": pa.array(columns["value"], pa.int64())})
 
 
 def _region_mismatch(deps: _Codes, regions: _Codes) -> np.ndarray:

@@ -225,7 +225,7 @@ def _attempt(
         if response.status_code != 200:
             raise FetchError(f"{url} : le serveur a répondu {response.status_code} {response.reason} au lieu d'une archive")
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if content_type in ("text/html", "application/xhtml+xml"):
+        if kind != "page" and content_type in ("text/html", "application/xhtml+xml"):
             raise FetchError(
                 f"{url} : page HTML reçue ({content_type}) au lieu d'une archive zip ; "
                 "le site est peut-être en maintenance, ou l'URL a changé (voir le catalogue)"
@@ -244,7 +244,7 @@ def _attempt(
             if kind == "zip" and not head.startswith(ZIP_MAGIC):
                 what = "une page HTML" if head.lstrip().startswith(b"<") else "un fichier qui n'est pas un zip"
                 raise FetchError(f"{url} : {what} reçu au lieu d'une archive zip")
-            if kind != "zip" and head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
+            if kind in ("csv", "json") and head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
                 raise FetchError(f"{url} : une page HTML reçue au lieu d'un fichier {kind.upper()}")
         except BaseException:
             temp.unlink(missing_ok=True)

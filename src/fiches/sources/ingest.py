@@ -26,7 +26,7 @@ from fiches import __version__
 from fiches.atomic import Transaction, os_error_text, remove_stale_parts
 from fiches.config import Network, Settings
 from fiches.errors import DataError, FetchError, UsageError
-from fiches.sources import lock
+from fiches.sources import discover, lock
 from fiches.sources.archive import SafeArchive
 from fiches.sources.catalogue import catalogue
 from fiches.sources.douanes import BadRow, Labels, ParsedFile, data_member_kind, label_member_kind, parse_data_file, read_labels
@@ -38,12 +38,14 @@ from fiches.sources.store import (
     Manifest,
     dataset_path,
     load_manifest,
+    quarters_path,
     select_quarters,
     sha256_file,
     stage_labels,
     stage_manifest,
     stage_table,
     summed,
+    totals_path,
     year_entry,
     year_path,
 )
@@ -114,20 +116,13 @@ def fetch(
     session: requests.Session | None = None,
     source: str = "douanes",
     extra_meta: dict | None = None,
+    discover_url: str | None = None,
 ) -> IngestResult:
     """Download (or take) archives, check and parse them, and cache the datasets and the years."""
     network = network or settings.network
     urls = [check_url(url) for url in urls]
-    if not urls and not files and not rebuild:
-        known = catalogue()
-        if year is None:
-            year = max(known)
-        if year not in known:
-            raise UsageError(
-                f"l'année {year} n'est pas dans le catalogue ({', '.join(map(str, sorted(known)))}) ; "
-                "utilisez --url ou --from-file, ou ajoutez-la à sources.toml"
-            )
-        urls = known[year]
+    if discover_url is not None:
+        check_url(discover_url)
     for file in files:
         if not Path(file).is_file():
             raise UsageError(f"fichier introuvable : {file}")
@@ -136,12 +131,41 @@ def fetch(
             remove_stale_parts(settings.data_dir)  # an interrupted fetch's journal first: finished or rolled back
             manifest = load_manifest(settings.data_dir)
             settings.raw_dir.mkdir(parents=True, exist_ok=True)
+            notes: list[str] = []
+            if not urls and not files and not rebuild:
+                urls = _what_to_fetch(settings, year, discover_url, network, session, notes)
             with Transaction(settings.data_dir / ".fetch.journal") as txn:
-                return _fetch(settings, manifest, txn, year=year, urls=urls, files=[Path(f) for f in files], strict=strict,
-                              accept=accept_bad_rows, rebuild=rebuild, network=network, session=session, source=source,
-                              extra=extra_meta or {})
+                result = _fetch(settings, manifest, txn, year=year, urls=urls, files=[Path(f) for f in files], strict=strict,
+                                accept=accept_bad_rows, rebuild=rebuild, network=network, session=session, source=source,
+                                extra=extra_meta or {})
+            result.notes[:0] = notes
+            return result
         except OSError as exc:
             raise FetchError(f"écriture impossible dans {settings.data_dir} : {os_error_text(exc)} ; rien n'a été modifié") from None
+
+
+def _what_to_fetch(settings: Settings, year: int | None, discover_url: str | None, network: Network, session, notes: list[str]) -> list[str]:
+    """The archives of an explicit year (the catalogue's), or those the open-data page lists, or, if it
+    cannot be read, the catalogue's newest year."""
+    known = catalogue()
+    if year is None:
+        try:
+            urls, found = discover.discover(settings, discover_url, network=network, session=session)
+            notes.append(f"publications trouvées : {found if found else 'aucune année complète'}"
+                         + (f" et {found - 1}" if found and any(f"-{found - 1}-" in u for u in urls) else "")
+                         + (", dernière publication" if any(not re.search(r"-\d{4}-(export|import)\.zip$", u, re.IGNORECASE) for u in urls) else ""))
+            return urls
+        except FetchError as exc:
+            if discover_url is not None:
+                raise
+            log.warning("pages des données ouvertes illisibles (%s) : le catalogue est utilisé", exc)
+            year = max(known)
+    if year not in known:
+        raise UsageError(
+            f"l'année {year} n'est pas dans le catalogue ({', '.join(map(str, sorted(known)))}) ; "
+            "utilisez --url ou --from-file, ou ajoutez-la à sources.toml"
+        )
+    return known[year]
 
 
 def _now() -> str:
@@ -277,6 +301,7 @@ def _ingest(settings: Settings, manifest: Manifest, txn: Transaction, archives: 
     new_datasets: dict[str, dict] = {}
     new_rows: dict[str, pa.Table] = {}
     new_annual: dict[str, pa.Table] = {}  # the same rows as the parser summed them by year
+    new_totals: dict[str, pa.Table] = {}  # their quarterly totals
     accepted: list[BadRow] = []
     previous_decisions = {d["archive"]: d.get("accepted_bad_rows", False) for d in manifest.datasets.values()}
     for archive in to_parse:
@@ -330,6 +355,7 @@ def _ingest(settings: Settings, manifest: Manifest, txn: Transaction, archives: 
                 }
                 new_rows[dataset_id] = item.quarterly
                 new_annual[dataset_id] = item.table
+                new_totals[dataset_id] = item.totals
                 accepted.extend(item.bad_rows)
     datasets = {**previous_datasets, **new_datasets}
     affected = sorted({int(y) for d in (datasets.values() if rebuild else new_datasets.values()) for y in d["quarters"]})
@@ -341,6 +367,7 @@ def _ingest(settings: Settings, manifest: Manifest, txn: Transaction, archives: 
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     for dataset_id, rows in new_rows.items():
         stage_table(manifest, dataset_path(settings.cache_dir, dataset_id), rows, {"dataset": dataset_id}, txn)
+        stage_table(manifest, totals_path(settings.cache_dir, dataset_id), new_totals[dataset_id], {"dataset": dataset_id}, txn)
     written: dict[int, dict] = {}
     for data_year in affected:
         entry = year_entry(datasets, data_year)
@@ -362,6 +389,7 @@ def _ingest(settings: Settings, manifest: Manifest, txn: Transaction, archives: 
         manifest.years[str(data_year)] = entry
         written[data_year] = entry
     manifest.datasets = datasets
+    _stage_quarters(settings, manifest, datasets, new_totals, txn)
     _record_archives(manifest, archives, fetched_at, txn, settings)
     if to_parse:
         stage_labels(manifest, _labels(manifest, label_raw, rebuild), txn)
@@ -370,6 +398,32 @@ def _ingest(settings: Settings, manifest: Manifest, txn: Transaction, archives: 
     manifest.legacy_archives = []
     stage_manifest(manifest, txn, __version__)
     return IngestResult(written, accepted, archives=[a.name for a in archives], notes=notes)
+
+
+def _stage_quarters(settings: Settings, manifest: Manifest, datasets: dict[str, dict], new_totals: dict[str, pa.Table], txn: Transaction) -> None:
+    """The totals of every composed quarter of every year, each quarter from the dataset the year takes it
+    from, and whether that dataset is final (annual) or provisional (rolling)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    pieces = []
+    for key in sorted(manifest.years, key=int):
+        year = int(key)
+        for flow in FLOWS:
+            for item in year_entry(datasets, year)["sources"].get(flow, []):
+                totals = new_totals.get(item["dataset"])
+                if totals is None:
+                    path = totals_path(settings.cache_dir, item["dataset"])
+                    manifest.verify(path)
+                    totals = pq.read_table(path)
+                mask = pc.and_(pc.and_(pc.equal(totals.column("year"), year), pc.equal(totals.column("flow"), flow)),
+                               pc.is_in(totals.column("quarter"), pa.array(item["quarters"], pa.int8())))
+                chosen = totals.filter(mask)
+                final = datasets[item["dataset"]]["kind"] == ANNUAL
+                pieces.append(chosen.append_column("final", pa.array([final] * len(chosen), pa.bool_())))
+    if pieces:
+        table = pa.concat_tables(pieces).sort_by([(k, "ascending") for k in ("year", "quarter", "flow", "dep", "partner")])
+        stage_table(manifest, quarters_path(settings.cache_dir), table, {"quarters": True}, txn)
 
 
 def _presummed(entry: dict, datasets: dict[str, dict], annual: dict[str, pa.Table], year: int) -> pa.Table | None:

@@ -57,6 +57,10 @@ def dataset_path(cache_dir: Path, dataset_id: str) -> Path:
     return cache_dir / "datasets" / f"{dataset_id}.parquet"
 
 
+def quarters_path(cache_dir: Path) -> Path:
+    return cache_dir / "quarters.parquet"
+
+
 def labels_path(cache_dir: Path) -> Path:
     return cache_dir / "labels.json"
 
@@ -176,7 +180,11 @@ def stage_table(manifest: Manifest, path: Path, table: pa.Table, meta: dict, txn
     """Stage a Parquet file and record its SHA-256 in the manifest (written last, with the others)."""
     schema = table.schema.with_metadata({b"fiches": json.dumps({**meta, "format": CACHE_FORMAT}, sort_keys=True).encode()})
     temp = txn.stage(path)
-    pq.write_table(table.cast(schema), temp, compression="zstd", use_dictionary=True)
+    # Dictionaries for the code columns only: amounts and masses, nearly all distinct, would be tried
+    # in vain. A light zstd level: these files are written at every fetch and read at every build.
+    codes = [name for name in table.column_names if pa.types.is_string(table.schema.field(name).type)
+             or pa.types.is_dictionary(table.schema.field(name).type)]
+    pq.write_table(table.cast(schema), temp, compression="zstd", compression_level=1, use_dictionary=codes)
     manifest.cache[manifest.relative(path)] = sha256_file(temp)
 
 
@@ -365,3 +373,16 @@ def describe(manifest: Manifest, year: int, entry: dict) -> dict:
 def available_years(data_dir: Path) -> list[int]:
     """The years a data folder holds."""
     return load_manifest(data_dir).available_years()
+
+
+def totals_path(cache_dir: Path, dataset_id: str) -> Path:
+    """A dataset's quarterly totals (douanes._quarter_totals), beside its rows."""
+    return cache_dir / "datasets" / f"{dataset_id}.totals.parquet"
+
+
+def read_quarters(manifest: Manifest) -> pd.DataFrame | None:
+    """Every composed quarter's totals (see quarterly_totals), or None when the cache has none."""
+    path = quarters_path(manifest.data_dir / "cache")
+    if manifest.relative(path) not in manifest.cache:
+        return None
+    return _read_table(manifest, path, ["year", "quarter", "flow", "dep", "partner", "value", "final"]).to_pandas()
