@@ -141,7 +141,7 @@ def _build(settings: Settings, territories: list[Territory], selected, out_dir: 
             done(Outcome(territory.key, "failed", reason=f"le département {territory.key} est absent des données {job.year}"))
             continue
         base = output_base(out_dir, job.year, territory)
-        if not force and up_to_date(base, build_key(selected.current, selected.previous, territory, job.source, selected.history_archives, inputs), territory):
+        if not force and up_to_date(base, build_key(selected.current, selected.previous, territory, job.source, selected.series_files, inputs), territory):
             done(Outcome(territory.key, "skipped", files=[str(base.with_suffix(".pdf"))]))
             continue
         todo.append(territory)

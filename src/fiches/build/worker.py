@@ -65,8 +65,8 @@ class Builder:
     def __init__(self, job: Job, selected: Selected, exporter: PlotlyExporter | None = None) -> None:
         self.job = job
         self.current, self.previous = selected.current, selected.previous
-        self.history_archives = selected.history_archives
-        self.trade = TradeYear(selected.current, selected.previous, selected.history)
+        self.series_files = selected.series_files
+        self.trade = TradeYear(selected.current, selected.previous, selected.history, selected.quarters)
         self.comparisons = Comparisons(self.trade)
         self.shared_charts: dict[str, Chart] = {}
         self.exporter = exporter or new_exporter()
@@ -105,7 +105,7 @@ class Builder:
         started = time.perf_counter()
         out_dir = Path(self.job.out_dir)
         base = output_base(out_dir, self.current.year, territory)
-        key = build_key(self.current, self.previous, territory, self.job.source, self.history_archives, self.inputs)
+        key = build_key(self.current, self.previous, territory, self.job.source, self.series_files, self.inputs)
         if not self.job.force and up_to_date(base, key, territory):
             return Outcome(territory.key, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
         if territory.level == "territoire":

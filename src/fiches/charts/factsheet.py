@@ -1,13 +1,13 @@
 """Every chart of a factsheet, chosen from its model and drawn.
 
-The territory's balance, history, treemap and Sankeys are drawn for each factsheet. A région's and
+The territory's balance, history, latest quarters, treemap and Sankeys are drawn for each factsheet. A région's and
 France's Sankeys are the same in every factsheet compared with them: drawn once per run (by the
 first factsheet that needs them, or by a worker for all), then shared under `shared_key`.
 """
 
 from __future__ import annotations
 
-from fiches.charts import balance, history, sankey, treemap
+from fiches.charts import balance, history, quarters, sankey, treemap
 from fiches.charts.chart import Chart
 from fiches.charts.export import PlotlyExporter, matplotlib_svg
 from fiches.charts.style import matplotlib_style
@@ -44,6 +44,9 @@ def charts_for(fs: Factsheet, exporter: PlotlyExporter, shared: dict[str, Chart]
     if fs.history:
         with matplotlib_style():
             result["history"] = Chart.drawn("history", matplotlib_svg(history.build(fs.history)), history.alt_text(fs.history, fs.territory))
+    if fs.latest is not None:
+        with matplotlib_style():
+            result["quarters"] = Chart.drawn("quarters", matplotlib_svg(quarters.build(fs.latest)), quarters.alt_text(fs.latest, fs.territory))
     if fs.imports.activities or fs.exports.activities:
         result["treemap"] = Chart.drawn(
             "treemap",

@@ -186,6 +186,118 @@ class Trends:
 
 
 @dataclass(frozen=True)
+class QuarterTotals:
+    """A quarter's exports and imports, and whether they are final (annual file) or provisional."""
+
+    year: int
+    quarter: int
+    exports: int
+    imports: int
+    final: bool
+
+    @property
+    def label(self) -> str:
+        return f"T{self.quarter} {self.year}"
+
+
+@dataclass(frozen=True)
+class QuarterChange:
+    """One flow with one partner (or all, "*") over the latest four quarters and the same four a year earlier."""
+
+    partner: str
+    label: str
+    flow: str
+    value: int
+    previous: int
+
+    @property
+    def delta(self) -> int:
+        return self.value - self.previous
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.delta / self.previous if self.previous else None
+
+
+@dataclass(frozen=True)
+class LatestQuarters:
+    """ "Les derniers trimestres": the quarters from the first of the newest annual year to the latest
+    published, and the latest four against the same four a year earlier (none when those are missing)."""
+
+    quarters: tuple[QuarterTotals, ...]
+    period: str  # "T4 2025 – T3 2026"
+    previous_period: str  # "T4 2024 – T3 2025", or "" when the year-earlier quarters are not all available
+    changes: tuple[QuarterChange, ...]
+
+    @property
+    def provisional(self) -> bool:
+        return not all(q.final for q in self.quarters[-4:])
+
+    def span(self, final: bool) -> str:
+        """The final (or provisional) quarters shown: "T1 2025 – T4 2025", "T3 2026", or ""."""
+        chosen = [q for q in self.quarters if q.final == final]
+        if not chosen:
+            return ""
+        return chosen[0].label if len(chosen) == 1 else f"{chosen[0].label} – {chosen[-1].label}"
+
+    def change(self, partner: str, flow: str) -> QuarterChange | None:
+        return next((c for c in self.changes if c.partner == partner and c.flow == flow), None)
+
+
+#: The partners whose latest quarters a factsheet follows, besides all partners: the two the context names.
+FOLLOWED_PARTNERS = ("US", "CN")
+
+
+def _period(quarters: list[tuple[int, int]]) -> str:
+    (y0, q0), (y1, q1) = quarters[0], quarters[-1]
+    return f"T{q0} {y0} – T{q1} {y1}"
+
+
+def latest_quarters(rows: pd.DataFrame | None, territory: Territory, country_label) -> LatestQuarters | None:
+    """The latest quarters of a territory, from the cache's quarterly totals (store.read_quarters):
+    None without them. A quarter is one of the data folder's, whatever the territory traded in it."""
+    if rows is None or not len(rows):
+        return None
+    frame = rows
+    if territory.level == "departement":
+        frame = rows[rows["dep"] == territory.code]
+    elif territory.level == "region":
+        frame = rows[rows["dep"].map(region_of) == territory.code]
+    sums = frame.groupby(["year", "quarter", "flow", "partner"])["value"].sum()
+    value = {key: int(v) for key, v in sums.items()}
+    everywhere = rows[rows["partner"] == "*"]
+    present = sorted({(int(y), int(q)) for y, q in zip(everywhere["year"], everywhere["quarter"])})
+    final = {(int(y), int(q)): bool(f) for y, q, f in zip(everywhere["year"], everywhere["quarter"], everywhere["final"])}
+    finals = sorted({y for y, _ in present if all(final.get((y, q), False) for q in range(1, 5))})
+    start = (finals[-1], 1) if finals else present[0]
+    shown = [key for key in present if key >= start]
+    end = present[-1][0] * 4 + present[-1][1] - 1  # quarters counted from year 0
+    latest = [divmod(index, 4) for index in range(end - 3, end + 1)]
+    latest = [(y, q + 1) for y, q in latest]
+    if not all(key in final for key in latest):  # four consecutive quarters, or no section
+        return None
+    earlier = [(y - 1, q) for y, q in latest]
+    comparable = all(key in final for key in earlier)
+
+    def total(keys, flow: str, partner: str) -> int:
+        return sum(value.get((y, q, flow, partner), 0) for y, q in keys)
+
+    changes = ()
+    if comparable:
+        changes = tuple(
+            QuarterChange(partner, "Tous pays" if partner == "*" else country_label(partner), flow,
+                          total(latest, flow, partner), total(earlier, flow, partner))
+            for partner in ("*", *FOLLOWED_PARTNERS) for flow in (EXPORTS, IMPORTS)
+        )
+    return LatestQuarters(
+        tuple(QuarterTotals(y, q, value.get((y, q, EXPORTS, "*"), 0), value.get((y, q, IMPORTS, "*"), 0), final[(y, q)]) for y, q in shown),
+        _period(latest),
+        _period(earlier) if comparable else "",
+        changes,
+    )
+
+
+@dataclass(frozen=True)
 class Publication:
     """Where one flow of a year comes from: a customs publication and the quarters taken from it."""
 
@@ -251,6 +363,7 @@ class Factsheet:
     trends: Trends | None
     members: tuple[Member, ...] = ()  # départements of a région, régions of France
     history: tuple[YearTotals, ...] = ()  # every cached year when more than two are
+    latest: LatestQuarters | None = None  # from the rolling publication, when one is cached
 
     @property
     def balance(self) -> int:
@@ -280,7 +393,8 @@ def _ranked(frame: pd.DataFrame, column: str) -> pd.Series:
 class TradeYear:
     """One year's canonical table, indexed once for all the territories of a run."""
 
-    def __init__(self, data: YearData, previous: YearData | None = None, history: dict | None = None) -> None:
+    def __init__(self, data: YearData, previous: YearData | None = None, history: dict | None = None,
+                 quarters: pd.DataFrame | None = None) -> None:
         self.year = data.year
         self.labels: Labels = data.labels
         self.meta = data.meta
@@ -310,6 +424,10 @@ class TradeYear:
         # exposure, trends): each is computed once. Small: a few territories are in use at a time.
         self._by = lru_cache(maxsize=64)(self._ranked_by)
         self._history = {year: _totals(rows) for year, rows in sorted((history or {}).items())}
+        self._quarters = quarters
+
+    def latest_quarters(self, territory: Territory) -> LatestQuarters | None:
+        return latest_quarters(self._quarters, territory, self.country_label)
 
     @cached_property
     def _by_dep(self) -> dict[tuple[str, str], pd.DataFrame]:
@@ -579,6 +697,7 @@ def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, co
         trends=trade.trends(territory),
         members=members,
         history=trade.history(territory),
+        latest=trade.latest_quarters(territory),
     )
 
 

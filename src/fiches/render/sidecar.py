@@ -88,6 +88,16 @@ def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
                 for name in ("export_partners", "import_partners", "export_products", "import_products")
             },
         },
+        "latest_quarters": None if fs.latest is None else {
+            "period": fs.latest.period,
+            "previous_period": fs.latest.previous_period or None,
+            "provisional": fs.latest.provisional,
+            "quarters": [{"year": q.year, "quarter": q.quarter, "label": q.label, "exports_eur": q.exports, "imports_eur": q.imports,
+                          "final": q.final} for q in fs.latest.quarters],
+            "changes": [{"partner": c.partner, "label": c.label, "flow": c.flow, "value_eur": c.value, "previous_eur": c.previous,
+                         "delta_eur": c.delta, "percent": c.percent, "percent_text": formatting.signed_percent(c.percent)}
+                        for c in fs.latest.changes],
+        },
         "territoires_industrie": [{"id": ti.id, "name": ti.name, "others": list(ti.others)} for ti in fs.territoires_industrie],
         "charts_alt_text": {name: chart.alt for name, chart in sorted(charts.items())},
         "provenance": {**asdict(fs.provenance), "is_sample": fs.is_sample},

@@ -136,6 +136,16 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
                                     ("Premiers produits exportés", fs.trends.export_products), ("Premiers produits importés", fs.trends.import_products))
                for t in items],
               (None, None, None, "meur", "meur", "signed_meur", "signed_pct"), (26, 8, 30, 16, 16, 16, 12))
+    if fs.latest is not None:
+        lq = fs.latest
+        sheet("Trimestres", ["Trimestre", "Exportations", "Importations", "Données"],
+              [[q.label, q.exports, q.imports, "définitives" if q.final else "provisoires"] for q in lq.quarters],
+              (None, "meur", "meur", None), (12, 16, 16, 14))
+        if lq.changes:
+            sheet("Trimestres sur un an", ["Partenaire", "Flux", lq.period, lq.previous_period, "Écart", "Évolution"],
+                  [[c.label, "Exportations" if c.flow == "E" else "Importations", c.value, c.previous, c.delta, _fraction(c.percent)]
+                   for c in lq.changes],
+                  (None, None, "meur", "meur", "signed_meur", "signed_pct"), (16, 14, 20, 20, 16, 12))
     sheet("Activités", ["Flux", "Code A129", "Activité", "Valeur", "Part du flux"],
           [[name, a.code, a.label, a.value, _fraction(a.share)]
            for name, figures in (("Exportations", fs.exports), ("Importations", fs.imports)) for a in figures.activities],
@@ -222,6 +232,9 @@ def readme(fs: Factsheet, sheet) -> None:
         ["Concentration (HHI)", "Indice de Herfindahl-Hirschman, de 0 (échanges très dispersés) à 10 000 (un seul partenaire ou produit)"],
         ["Produits", "Nomenclature agrégée A129 (NA 2008) ; pays : géonomenclature de l’Union européenne"],
         ["Publications", publications or "–"],
+        ["Derniers trimestres", (f"Feuilles « Trimestres » et « Trimestres sur un an » : {fs.latest.quarters[0].label} – "
+                                 f"{fs.latest.quarters[-1].label}, définitives jusqu’aux fichiers annuels, provisoires ensuite (dernière publication)")
+         if fs.latest is not None else "aucune dernière publication des douanes dans les données récupérées"],
         ["Lignes écartées", f"{origin.bad_rows} ligne(s) invalide(s), {formatting.meur(origin.bad_value)}" if origin.bad_rows else "aucune"],
         ["Territoires d’industrie", origin.territoires_list or "–"],
         ["Édition", f"{origin.edition} ({origin.edition_date})" if origin.edition else "–"],

@@ -42,9 +42,13 @@ SAMPLE_COUNTRIES: tuple[str, ...] = (
 
 SEED = 20240601
 #: Bump when the generator's output changes, so cached samples are rebuilt.
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "6"
 YEARS = (2023, 2024)
-FRANCE_TOTALS = {2023: {"E": 598e9, "I": 705e9}, 2024: {"E": 580e9, "I": 685e9}}
+#: The quarters of the sample's rolling publication ("dernière publication": the last five quarters),
+#: published after the newest annual files, as the customs' is.
+ROLLING = ((2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3))
+ROLLING_NAME = "202511-derniere-publication-CPF4PAYS.zip"
+FRANCE_TOTALS = {2023: {"E": 598e9, "I": 705e9}, 2024: {"E": 580e9, "I": 685e9}, 2025: {"E": 584e9, "I": 676e9}}
 DEFAULT_PAIRS = 320
 
 #: Relative weight of large industrial or logistics départements (orders of magnitude, invented).
@@ -185,6 +189,22 @@ def write_archive(path: Path, year: int, flow: str, *, pairs: int = DEFAULT_PAIR
     return path
 
 
+def write_rolling(path: Path, *, pairs: int = DEFAULT_PAIRS) -> Path:
+    """A zip laid out like the customs' rolling publication: one data file per flow, the last five quarters."""
+    buffer = io.BytesIO()
+    fixed = (1980, 1, 1, 0, 0, 0)
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for flow in ("E", "I"):
+            parts = []
+            for year in sorted({y for y, _ in ROLLING}):
+                rows = generate_rows(year, flow, pairs=pairs)
+                parts.append(rows[rows["quarter"].isin([q for y, q in ROLLING if y == year])])
+            archive.writestr(zipfile.ZipInfo(f"REGIONAL_CPF4PAYS{flow}.txt", fixed), data_text(pd.concat(parts, ignore_index=True)),
+                             zipfile.ZIP_DEFLATED)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
 def sample_settings(settings: Settings) -> Settings:
     return Settings(data_dir=settings.sample_dir, limits=settings.limits, network=settings.network)
 
@@ -210,9 +230,10 @@ def ensure_sample(settings: Settings) -> Settings:
         # Named as the customs name theirs: the publication month first (early the following year).
         files = [write_archive(Path(tmp) / f"{y + 1}02-Regional-{y}-{'export' if f == 'E' else 'import'}.zip", y, f)
                  for y in YEARS for f in ("E", "I")]
+        files.append(write_rolling(Path(tmp) / ROLLING_NAME))
         ingest.fetch(own, files=files, source="sample", extra_meta={"generator": GENERATOR_VERSION, "seed": SEED})
     return own
 
 
 def describe() -> str:
-    return json.dumps({"seed": SEED, "generator": GENERATOR_VERSION, "years": YEARS})
+    return json.dumps({"seed": SEED, "generator": GENERATOR_VERSION, "years": YEARS, "rolling": ROLLING})

@@ -7,6 +7,7 @@ before, or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -15,12 +16,15 @@ from fiches.errors import DataError, FichesError, UsageError
 from fiches.sources import ingest, sample
 from fiches.sources.store import (
     FLOWS,
+    ROLLING,
     Manifest,
     YearData,
     load_manifest,
+    quarters_path,
     quarters_text,
     read_labels,
     read_period,
+    read_quarters,
     read_year,
     read_year_totals,
 )
@@ -44,6 +48,15 @@ class Selected:
     comparison_note: str | None = None
     #: The official Territoires d'industrie list fetched into the data folder, if any (else the embedded table).
     tis: object | None = None
+    #: Every cached quarter's totals (store.read_quarters), when a rolling publication is cached.
+    quarters: object | None = None
+    #: The cache file they come from and its SHA-256, for the build key.
+    quarters_file: tuple = ()
+
+    @property
+    def series_files(self) -> tuple:
+        """The cache files of the history and of the latest quarters, with their SHA-256: in the build key."""
+        return self.history_archives + ((self.quarters_file,) if self.quarters_file else ())
 
 
 def default_year(manifest: Manifest) -> int:
@@ -91,8 +104,20 @@ def _load(settings: Settings, source: str, year: int | None) -> Selected:
                      for y in complete)
     from fiches.sources.ti_list import load_list
 
+    quarters, quarters_file = _quarters(manifest)
     return Selected(current, previous, source, warning, history=history, history_archives=archives, comparison_note=note,
-                    tis=load_list(settings.data_dir))
+                    tis=load_list(settings.data_dir), quarters=quarters, quarters_file=quarters_file)
+
+
+def _quarters(manifest: Manifest) -> tuple[object | None, tuple]:
+    """The quarterly totals for "Les derniers trimestres": only when a rolling publication is cached."""
+    if not any(d.get("kind") == ROLLING for d in manifest.datasets.values()):
+        return None, ()
+    quarters = read_quarters(manifest)
+    if quarters is None:
+        return None, ()
+    name = manifest.relative(quarters_path(manifest.data_dir / "cache"))
+    return quarters, (name, manifest.cache[name])
 
 
 def _state(manifest: Manifest, year: int) -> str:
@@ -148,5 +173,4 @@ def select(settings: Settings, source: str = "auto", year: int | None = None, *,
     )
     log.warning(message)
     selected = _load(settings, "sample", year)
-    return Selected(selected.current, selected.previous, "sample", message, selected.history, selected.history_archives,
-                    selected.comparison_note, selected.tis)
+    return dataclasses.replace(selected, source="sample", warning=message)
