@@ -381,3 +381,54 @@ def test_guard_reads_the_real_sidecar_layout(tmp_path, real_sidecars):
         folder = _year_folder(tmp_path / name, real_sidecars[name])
         result = _guard("check", folder, "--year", str(year))
         assert result.returncode == expected, (name, result.stderr)
+
+
+# -- publishing year after year -----------------------------------------------------------------
+
+
+def _built_year(root: Path, year: int, marker: str) -> Path:
+    folder = root / str(year)
+    (folder / "departements").mkdir(parents=True)
+    (folder / "index.html").write_text(f"<html>{marker}</html>", encoding="utf-8")
+    (folder / "departements" / "12-aveyron.pdf").write_bytes(marker.encode())
+    (folder / "_html").mkdir()
+    return folder
+
+
+def test_built_year_is_the_one_built_year(tmp_path):
+    _built_year(tmp_path / "out", 2025, "a")
+    result = _guard("built-year", tmp_path / "out")
+    assert result.returncode == 0 and result.stdout.strip() == "2025"
+    _built_year(tmp_path / "out", 2024, "b")
+    result = _guard("built-year", tmp_path / "out")
+    assert result.returncode == 1 and "2024, 2025" in result.stderr
+
+
+@pytest.mark.parametrize(("year", "today", "ok"), [(2025, "2026-12-02", True), (2026, "2026-12-02", True),
+                                                   (2024, "2026-12-02", False), (2024, "2025-06-01", True)])
+def test_freshness_guard_refuses_a_year_older_than_the_previous_calendar_year(year, today, ok):
+    result = _guard("fresh", str(year), "--today", today)
+    assert (result.returncode == 0) is ok, result.stderr
+    if not ok:
+        assert "stale" in result.stderr
+
+
+def test_assemble_keeps_earlier_years_and_points_the_root_index_to_the_newest(tmp_path):
+    site = tmp_path / "site"
+    assert _guard("assemble", site, _built_year(tmp_path / "a", 2024, "v1")).returncode == 0
+    assert _guard("assemble", site, _built_year(tmp_path / "b", 2025, "v1")).returncode == 0
+    result = _guard("assemble", site, _built_year(tmp_path / "c", 2025, "v2"))  # the same year, built again
+    assert result.returncode == 0, result.stderr
+    assert (site / "2024" / "departements" / "12-aveyron.pdf").read_bytes() == b"v1"  # a published address keeps its meaning
+    assert (site / "2025" / "departements" / "12-aveyron.pdf").read_bytes() == b"v2"
+    assert not (site / "2025" / "_html").exists()
+    root = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="2025/index.html">Les fiches les plus récentes : données 2025' in root
+    assert 'href="2024/index.html">Données 2024' in root and "Données 2025</a></li>" not in root
+    assert sorted(p.name for p in site.iterdir()) == [".nojekyll", "2024", "2025", "index.html"]
+
+
+def test_assemble_refuses_a_folder_that_is_not_a_built_year(tmp_path):
+    (tmp_path / "out" / "latest").mkdir(parents=True)
+    result = _guard("assemble", tmp_path / "site", tmp_path / "out" / "latest")
+    assert result.returncode == 1 and "not a built year folder" in result.stderr
