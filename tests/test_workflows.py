@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 PUBLISH = WORKFLOWS / "publish.yml"
 CI = WORKFLOWS / "ci.yml"
+KEEPALIVE = WORKFLOWS / "keepalive.yml"
 PUBLICATION = ROOT / ".github" / "scripts" / "publication.py"
 
 PINNED_USE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40}) # v\d+\.\d+\.\d+\s*$")
@@ -88,12 +89,12 @@ def _summary(findings: list[dict]) -> list[tuple[str, str]]:
 
 
 def test_workflows_match_the_github_workflow_schema():
-    result = check_schema(PUBLISH, CI)
+    result = check_schema(PUBLISH, CI, KEEPALIVE)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_zizmor_finds_nothing():
-    findings = zizmor_findings(PUBLISH, CI)
+    findings = zizmor_findings(PUBLISH, CI, KEEPALIVE)
     assert not [f for f in findings if f["determinations"]["severity"] == "High"], _summary(findings)
     assert findings == [], _summary(findings)
 
@@ -132,7 +133,7 @@ def test_the_validators_reject_a_bad_workflow(tmp_path):
 # -- hygiene common to both workflows ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [PUBLISH, CI], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [PUBLISH, CI], ids=lambda p: p.name)  # keepalive.yml uses no action
 def test_actions_are_pinned_to_a_full_commit_with_its_version(path):
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if USES.match(line)]
     assert lines
@@ -140,7 +141,7 @@ def test_actions_are_pinned_to_a_full_commit_with_its_version(path):
         assert PINNED_USE.match(line), f"not pinned to a 40-hex commit with a '# vX.Y.Z' comment: {line.strip()}"
 
 
-@pytest.mark.parametrize("path", [PUBLISH, CI], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [PUBLISH, CI, KEEPALIVE], ids=lambda p: p.name)
 def test_permissions_are_empty_by_default_and_set_per_job(path):
     workflow = _load(path)
     assert workflow["permissions"] == {}
@@ -151,7 +152,7 @@ def test_permissions_are_empty_by_default_and_set_per_job(path):
                 assert step.get("with", {}).get("persist-credentials") is False, f"{name}: checkout keeps its token"
 
 
-@pytest.mark.parametrize("path", [PUBLISH, CI], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [PUBLISH, CI, KEEPALIVE], ids=lambda p: p.name)
 def test_no_expression_inside_a_shell_script(path):
     # Values reach scripts through env: variables, never by template expansion (template injection).
     workflow = _load(path)
@@ -187,6 +188,7 @@ def test_publish_triggers_monthly_and_by_hand_with_a_year(publish):
 def test_publish_permissions_are_the_minimum_for_each_job(publish):
     jobs = publish["jobs"]
     assert jobs["build"]["permissions"] == {"contents": "read"}
+    assert jobs["site"]["permissions"] == {"contents": "write"}
     assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
     assert jobs["release"]["permissions"] == {"contents": "write"}
 
@@ -197,7 +199,8 @@ def test_publish_validates_the_year_before_using_it(publish):
     assert first["env"]["INPUT_YEAR"] == "${{ inputs.year }}"
     assert "^[0-9]{4}$" in first["run"]
     chosen = steps[_index(steps, lambda s: s.get("id") == "year")]
-    assert "^[0-9]{4}$" in chosen["run"]
+    assert "publication.py built-year out" in chosen["run"]  # the year actually built, which the script checks
+    assert "^[0-9]{4}$" in _steps(publish, "site")[2]["run"]
 
 
 def test_publish_builds_only_from_the_customs_data(publish):
@@ -217,7 +220,9 @@ def test_a_failed_fetch_fails_the_run_before_any_build(publish):
     fetch = _index(steps, lambda s: _runs(s, "fiches fetch"))
     build = _index(steps, lambda s: _runs(s, "fiches build"))
     assert fetch < build
-    assert '--year "$YEAR"' in steps[fetch]["run"] and '--year "$YEAR"' in steps[build]["run"]
+    for index in (fetch, build):  # the year asked for, or the newest one published
+        assert '--year "$INPUT_YEAR"' in steps[index]["run"] and steps[index]["env"]["INPUT_YEAR"] == "${{ inputs.year }}"
+        assert re.search(r"else\n\s+\.venv/bin/fiches (fetch|build) (?!.*--year)", steps[index]["run"])
     for job in publish["jobs"].values():
         assert "continue-on-error" not in job
         for step in job.get("steps", []):
@@ -229,11 +234,35 @@ def test_the_guard_runs_after_the_build_and_before_anything_is_uploaded(publish)
     steps = _steps(publish, "build")
     build = _index(steps, lambda s: _runs(s, "fiches build"))
     guard = _index(steps, lambda s: _runs(s, "publication.py check"))
+    fresh = _index(steps, lambda s: _runs(s, "publication.py fresh"))
     stage = _index(steps, lambda s: _runs(s, "publication.py stage-release"))
+    uploads = [i for i, s in enumerate(steps) if _uses(s, "actions/upload-artifact")]
+    assert build < guard < min(stage, *uploads) and build < fresh < min(uploads)
+    assert steps[fresh]["if"] == "inputs.year == ''"  # a year asked for by hand is deliberate
+    assert {steps[i]["with"]["name"]: steps[i]["with"]["path"] for i in uploads} == {
+        "year-site": "out/${{ steps.year.outputs.year }}", "release-assets": "release/"}
+
+
+def test_the_site_keeps_every_year_and_pages_publish_the_assembled_site(publish):
+    site = publish["jobs"]["site"]
+    assert site["needs"] == "build"
+    steps = site["steps"]
+    assemble = _index(steps, lambda s: _runs(s, "publication.py assemble site-tree"))
     pages = _index(steps, lambda s: _uses(s, "actions/upload-pages-artifact"))
-    assets = _index(steps, lambda s: _uses(s, "actions/upload-artifact"))
-    assert build < guard < min(stage, pages, assets)
-    assert steps[pages]["with"]["path"] == "out/${{ steps.year.outputs.year }}"
+    assert assemble < pages and steps[pages]["with"]["path"] == "pages"
+    script = steps[assemble]["run"]
+    assert "git fetch --depth=1" in script and "push \"$remote\" site" in script and "archive HEAD" in script
+    assert publish["jobs"]["release"]["needs"] == ["build", "site", "deploy"]
+
+
+def test_keepalive_enables_the_scheduled_workflows_weekly():
+    keepalive = _load(ROOT / ".github" / "workflows" / "keepalive.yml")
+    (schedule,) = keepalive["on"]["schedule"]
+    assert schedule["cron"].split()[2:] == ["*", "*", "1"]
+    job = keepalive["jobs"]["enable"]
+    assert job["permissions"] == {"actions": "write"}
+    script = job["steps"][0]["run"]
+    assert "publish.yml keepalive.yml" in script and "--method PUT" in script and "/enable" in script
 
 
 def test_download_cache_is_keyed_on_the_data_manifest(publish):
@@ -251,7 +280,7 @@ def test_download_cache_is_keyed_on_the_data_manifest(publish):
 
 def test_deploy_job_publishes_to_pages_once_at_a_time(publish):
     deploy = publish["jobs"]["deploy"]
-    assert deploy["needs"] == "build"
+    assert deploy["needs"] == "site"
     assert deploy["environment"]["name"] == "github-pages"
     assert deploy["concurrency"]["group"] and deploy["concurrency"]["cancel-in-progress"] is False
     assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
@@ -259,7 +288,7 @@ def test_deploy_job_publishes_to_pages_once_at_a_time(publish):
 
 def test_release_job_attaches_pdfs_and_checksums_under_a_dated_tag(publish):
     release = publish["jobs"]["release"]
-    assert set(release["needs"]) == {"build", "deploy"}
+    assert set(release["needs"]) == {"build", "site", "deploy"}
     (step,) = [s for s in release["steps"] if "run" in s]
     script = step["run"]
     assert "gh release create" in script and "release/SHA256SUMS" in script and "release/*.pdf" in script
