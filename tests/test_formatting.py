@@ -93,3 +93,11 @@ def test_every_region_takes_its_article_and_its_insee_code():
     assert shown == set(REGIONS) - {"22", "24"}  # Corse's département is its région; "24" is no région
     for code in REGIONS:
         assert not region(code).of_name.startswith(("de A", "de O", "de Î"))
+
+
+def test_compact_chart_labels_switch_to_billions_above_ten_billion():
+    from fiches.model.formatting import NBSP, compact_eur
+
+    assert compact_eur(875_400_000) == f"875{NBSP}M€"
+    assert compact_eur(9_999_000_000) == f"9{NBSP}999{NBSP}M€"
+    assert compact_eur(170_460_000_000) == f"170,5{NBSP}Md€"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from matplotlib.figure import Figure
 
 from fiches.charts.style import EXPORTS_VIOLET, IMPORTS_BLUE, TEXT
-from fiches.model.formatting import meur
+from fiches.model.formatting import compact_eur
 
 
 def paired(labels: Sequence[str], exports: Sequence[int], imports: Sequence[int], *,
@@ -28,7 +28,7 @@ def paired(labels: Sequence[str], exports: Sequence[int], imports: Sequence[int]
                 bar.set_edgecolor(colour)
                 bar.set_hatch("////")
         for x, value in zip(positions, values):
-            axes.annotate(meur(value, 0), xy=(x, value / 1e6), xytext=(0, 2), textcoords="offset points",
+            axes.annotate(compact_eur(value), xy=(x, value / 1e6), xytext=(0, 2), textcoords="offset points",
                           ha="center", va="bottom", fontsize=6.5, color=TEXT)
     axes.set_xticks(range(len(labels)), list(labels))
     axes.set_ylim(0, top / 1e6 * 1.18)

@@ -27,6 +27,13 @@ def meur(euros: float, decimals: int = 1) -> str:
     return f"{number(euros / 1e6, decimals)}{NBSP}M€"
 
 
+def compact_eur(euros: float) -> str:
+    """A chart label that stays narrow: "875 M€" below ten billion euros, "170,5 Md€" above."""
+    if abs(euros) >= 1e10:
+        return f"{number(euros / 1e9, 1)}{NBSP}Md€"
+    return meur(euros, 0)
+
+
 def signed_meur(euros: float, decimals: int = 1) -> str:
     text = meur(euros, decimals)
     return text if text.startswith(MINUS) or number(euros / 1e6, decimals).strip("0,") == "" else "+" + text
