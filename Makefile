@@ -16,7 +16,7 @@ DEP    ?= 12
 JOBS   ?=
 SOURCE ?= auto
 
-.PHONY: install reports report test bench clean system-packages plotly-bundle
+.PHONY: install lock reports report test bench clean system-packages plotly-bundle
 
 install:
 	@if [ -f $(STAMP) ] && $(OTHER_INTERPRETER); then \
@@ -28,27 +28,28 @@ install:
 # which kaleido uses when present (same SVG, half the start-up; on GitHub's Ubuntu runners the browser
 # comes from .github/scripts/runner-packages.sh), Pango for WeasyPrint, and poppler-utils for looking
 # at PDFs.
+# Without apt-get (macOS, Windows, other Linux), tools/system-packages.sh says what to install and stops.
 system-packages:
-	@missing=""; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
-	if ! command -v chromium-headless-shell >/dev/null 2>&1 && grep -qs '^ID=debian' /etc/os-release; then \
-	  missing="$$missing chromium-headless-shell"; \
-	fi; \
-	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
-	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing system packages:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	@bash tools/system-packages.sh
 
-$(STAMP): pyproject.toml | system-packages
+# The locked set (requirements/*.txt, with hashes), not whatever PyPI has today; `make lock` renews it.
+$(STAMP): pyproject.toml requirements/dev.txt | system-packages
 	@if [ -d $(VENV) ] && $(OTHER_INTERPRETER); then rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	@echo "$(PYTHON)" > $(VENV)/.python
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test,bench]"
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	@touch $(STAMP)
+
+# The locks, for Python 3.11 on Linux: runtime.txt (also shipped in the wheel, for the build key) and
+# dev.txt (with the test and bench extras). Needs uv (`pip install uv`) and PyPI.
+UV ?= uv
+LOCK_FLAGS = --python-version 3.11 --python-platform linux --generate-hashes --quiet
+lock:
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -o requirements/runtime.txt
+	$(UV) pip compile pyproject.toml --extra test --extra bench $(LOCK_FLAGS) -o requirements/dev.txt
+	mkdir -p src/fiches/_requirements && cp requirements/runtime.txt src/fiches/_requirements/runtime.txt
 
 reports: install
 	$(BIN)/fiches build --all --regions --france --territoires --source $(SOURCE) --out $(OUT) $(if $(JOBS),--jobs $(JOBS))

@@ -230,6 +230,21 @@ def test_second_build_skips_unchanged(built, sample_settings):
     assert report.count("skipped") == 1
 
 
+def test_an_upgrade_of_the_locked_libraries_or_of_chromium_makes_a_factsheet_stale(built, sample_settings, monkeypatch):
+    """The build key holds the runtime lock's digest and the browser's version (issue 25)."""
+    from fiches.build import jobs
+
+    out, _ = built
+    for path in (next((out / "2024").rglob("12-*.json")), out / "2024" / "manifest.json"):
+        origin = json.loads(path.read_text(encoding="utf-8"))["provenance"]
+        assert origin["lock_sha256"] == jobs.lock_digest() and len(origin["lock_sha256"]) == 64, path.name
+        assert origin["chromium"] == jobs.chromium_version() not in ("absent", "unknown"), path.name
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    monkeypatch.setattr(jobs, "lock_digest", lambda: "0" * 64)
+    report = batch.build(sample_settings, [departement("12")], year=None, source="sample", out_dir=out)
+    assert report.count("skipped") == 0 and report.count("built") == 1
+
+
 def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "FICHES_DATA_DIR": str(data_dir)}
     return subprocess.run([sys.executable, "-m", "fiches", *args], capture_output=True, text=True, env=env, timeout=300)

@@ -164,7 +164,7 @@ def test_no_expression_inside_a_shell_script(path):
 def test_ci_runs_make_test_on_pushes_and_pull_requests():
     workflow = _load(CI)
     assert {"push", "pull_request"} <= set(workflow["on"])
-    (job,) = workflow["jobs"].values()
+    job = workflow["jobs"]["test"]
     assert job["permissions"] == {"contents": "read"}
     assert any(step.get("run", "").strip() == "make test" for step in job["steps"])
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +33,51 @@ FONTS_DIR = TEMPLATES_DIR / "fonts"
 PLOTLY_JS = TEMPLATES_DIR / "plotly" / "plotly-fiches.min.js"
 #: The project root when running from a checkout, else the current directory.
 PROJECT_ROOT = _SOURCE_ROOT if (_SOURCE_ROOT / "pyproject.toml").is_file() else Path.cwd()
+
+#: The locked runtime dependencies (requirements/runtime.txt, copied by `make lock`), shipped in the wheel.
+RUNTIME_LOCK = PACKAGE_DIR / "_requirements" / "runtime.txt"
+#: The browsers kaleido may draw with, first found first; BROWSER_PATH overrides.
+CHROMIUM_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "chrome")
+
+
+@functools.cache
+def lock_digest() -> str:
+    """SHA-256 of the runtime lock this installation ships: part of every build key and provenance,
+    so that an upgrade of the locked libraries makes older factsheets stale."""
+    try:
+        return hashlib.sha256(RUNTIME_LOCK.read_bytes()).hexdigest()
+    except OSError:
+        return "unlocked"
+
+
+def browser_path() -> str | None:
+    configured = os.environ.get("BROWSER_PATH")
+    if configured:
+        return configured
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@functools.cache
+def _chromium_version(path: str | None) -> str:
+    if path is None:
+        return "absent"
+    try:
+        done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    found = re.search(r"\d+(?:\.\d+){1,3}", done.stdout)
+    return found.group(0) if found else "unknown"
+
+
+def chromium_version() -> str:
+    """The version of the browser kaleido uses (BROWSER_PATH, else the first candidate on PATH),
+    asked once per browser and process."""
+    return _chromium_version(browser_path())
+
 
 USER_AGENT = f"fiches/{__version__} (+https://github.com/territoires-industrie/fiches)"
 

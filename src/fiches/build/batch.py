@@ -16,7 +16,7 @@ from fiches import __version__
 from fiches.atomic import os_error_text, remove_stale_parts
 from fiches.build import index, pool
 from fiches.build.jobs import Job, Outcome, Report, Shared, build_inputs, build_key, output_base, up_to_date, year_dir
-from fiches.config import Settings
+from fiches.config import Settings, chromium_version, lock_digest
 from fiches.errors import RenderError, UsageError
 from fiches.model.indicators import TradeYear, provenance
 from fiches.reference.geography import FRANCE, Territory, factsheet_departements, factsheet_regions
@@ -247,6 +247,7 @@ def write_front_matter(out_dir: Path, selected: Selected, build_date: str) -> No
         origin["archives"] = [{"name": name, "sha256": digest} for name, digest in origin["archives"]]
         origin["quarters"] = {flow: list(quarters) for flow, quarters in origin["quarters"]}
         origin["is_sample"] = data.is_sample
+        origin["lock_sha256"], origin["chromium"] = lock_digest(), chromium_version()
         index.write_manifest(folder, data.year, origin)
     except OSError as exc:
         raise RenderError(f"écriture impossible de l'index ou du manifeste dans {folder} : {exc.strerror or exc}") from None

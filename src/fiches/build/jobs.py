@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fiches import __version__
 from fiches.charts.chart import Chart
-from fiches.config import PACKAGE_DIR, REFERENCE_DIR, TEMPLATES_DIR
+from fiches.config import PACKAGE_DIR, REFERENCE_DIR, TEMPLATES_DIR, chromium_version, lock_digest
 from fiches.model.indicators import Comparison
 from fiches.reference.geography import Territory
 from fiches.sources.store import YearData
@@ -96,11 +96,13 @@ def code_key() -> str:
 
 def build_key(data: YearData, previous: YearData | None, territory: Territory, source: str, history: tuple = (),
               inputs: tuple = ()) -> str:
-    """What a factsheet is made of: the code, the data (each year's cache file and the publications
-    and quarters it holds), the territory."""
+    """What a factsheet is made of: the code, the locked libraries and the browser that draws, the data
+    (each year's cache file and the publications and quarters it holds), the territory."""
     parts = {
         "history": history,
         "code": code_key(),
+        "lock": lock_digest(),
+        "chromium": chromium_version(),
         "source": source,
         "year": data.year,
         "data": [data.meta.get("cache_sha256"), data.meta.get("sources"), data.meta.get("bad_rows")],

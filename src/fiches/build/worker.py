@@ -23,7 +23,7 @@ from fiches.build.jobs import Job, Outcome, Shared, build_inputs, build_key, out
 from fiches.charts.chart import Chart
 from fiches.charts.export import PlotlyExporter
 from fiches.charts.factsheet import charts_for, comparison_charts
-from fiches.config import Settings
+from fiches.config import Settings, chromium_version, lock_digest
 from fiches.errors import FichesError
 from fiches.model.indicators import Comparisons, TradeYear, dossier, factsheet, provenance
 from fiches.reference.geography import Territory
@@ -81,6 +81,7 @@ class Builder:
         self.provenance = dataclasses.replace(
             provenance(self.trade, __version__, job.build_date, selected.comparison_note),
             territoires_list=self.tis.description, edition=self.edition.name, edition_date=self.edition.date,
+            lock_sha256=lock_digest(), chromium=chromium_version(),
         )
         self.inputs = build_inputs(self.edition, self.tis)
         self.edition_assets = edition_assets(self.edition)

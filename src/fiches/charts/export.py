@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fiches.charts import svgclean
-from fiches.config import FONTS_DIR, PLOTLY_JS
+from fiches.config import CHROMIUM_CANDIDATES, FONTS_DIR, PLOTLY_JS
 from fiches.errors import RenderError
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ RENDER_TIMEOUT = 90.0
 START_TIMEOUT = 60.0
 #: Debian's headless shell first: the same renderer and the same SVG, with half the start-up CPU
 #: (1.7 s instead of 3.4 s measured here) since it carries no windowing browser around it.
-CHROMIUM_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "chrome")
+# (CHROMIUM_CANDIDATES, in config: chromium_version() looks for the same browser.)
 
 
 def matplotlib_svg(figure: Figure) -> str:

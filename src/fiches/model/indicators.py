@@ -333,6 +333,8 @@ class Provenance:
     territoires_list: str = ""  # the Territoires d'industrie list used
     edition: str = ""  # the edition's name
     edition_date: str = ""
+    lock_sha256: str = ""  # SHA-256 of the locked runtime dependencies
+    chromium: str = ""  # version of the browser that drew the charts
 
     @property
     def is_sample(self) -> bool:
