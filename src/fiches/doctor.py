@@ -86,7 +86,8 @@ def check_fonts(fonts_dir: Path = FONTS_DIR) -> Check:
     fix = f"restaurez les polices Lato dans {fonts_dir} (git checkout templates/fonts)"
     for name in FONTS:
         try:
-            TTFont(fonts_dir / name, lazy=True)["name"]
+            with TTFont(fonts_dir / name) as font:
+                font["name"]
         except Exception as exc:  # fontTools raises many kinds on a bad file
             return Check("polices Lato", False, f"{name} illisible ({type(exc).__name__} : {exc})", fix)
     return Check("polices Lato", True, f"{len(FONTS)} fichiers lisibles dans {fonts_dir}")
