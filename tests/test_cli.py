@@ -97,7 +97,7 @@ def test_version(cli, flag):
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["build", "--source", "x", "12"], "« x » n’est pas une des valeurs possibles : auto, douanes, sample"),
+    (["build", "--source", "x", "12"], "source inconnue « x », valeurs possibles : auto, douanes, sample"),
     (["build", "--nope"], "option inconnue --nope"),
     (["fetch", "--year"], "l’option --year demande une valeur"),
     (["fetch", "--year", "deux"], "valeur invalide pour --year : un nombre entier est attendu"),
@@ -112,7 +112,7 @@ def test_usage_errors_are_one_french_line(cli, no_build, args, needle):
 
 def test_a_bad_source_from_the_environment_is_refused_too(cli, no_build, monkeypatch):
     monkeypatch.setenv("FICHES_SOURCE", "douane")
-    assert "« douane » n’est pas une des valeurs possibles" in _one_error_line(cli("build", "12"), 2)
+    assert "source inconnue « douane »" in _one_error_line(cli("build", "12"), 2)
     assert not no_build
 
 

@@ -192,7 +192,7 @@ def build(
     france: Annotated[bool, typer.Option("--france", help="Aussi la fiche de la France entière.")] = False,
     territoires: Annotated[bool, typer.Option("--territoires", help="Aussi un dossier par Territoire d’industrie (ses départements côte à côte).")] = False,
     year: Annotated[int | None, typer.Option("--year", metavar="ANNÉE", help="Année de données (défaut : la plus récente disponible).")] = None,
-    source: Annotated[str, typer.Option("--source", envvar="FICHES_SOURCE", **choice(SOURCES), help="D'où viennent les données : auto (les données récupérées, sinon l'échantillon), douanes ou sample.")] = "auto",
+    source: Annotated[str, typer.Option("--source", envvar="FICHES_SOURCE", **choice(SOURCES, "source inconnue"), help="D'où viennent les données : auto (les données récupérées, sinon l'échantillon), douanes ou sample.")] = "auto",
     out: Annotated[Path | None, typer.Option("--out", metavar="DOSSIER", envvar="FICHES_OUT", show_default=False, help="Dossier de sortie (défaut : out/).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", metavar="DOSSIER", envvar="FICHES_DATA_DIR", show_default=False, help="Dossier des données (défaut : data/).")] = None,
     keep_html: Annotated[bool, typer.Option("--keep-html", help="Garde le HTML final et ses ressources sous <out>/<année>/_html/.")] = False,
@@ -295,8 +295,8 @@ LEVELS = ("departement", "region", "territoire", "annees")
 
 @app.command("list", cls=FrenchCommand)
 def list_(
-    niveau: Annotated[str | None, typer.Option("--niveau", **choice(LEVELS), show_default=False, help="N’afficher qu’une partie : departement, region, territoire ou annees.")] = None,
-    format_: Annotated[str, typer.Option("--format", **choice(("texte", "tsv")), help="texte (lisible) ou tsv (code, tabulation, nom : pour un tableur ou un script).")] = "texte",
+    niveau: Annotated[str | None, typer.Option("--niveau", **choice(LEVELS, "niveau inconnu"), show_default=False, help="N’afficher qu’une partie : departement, region, territoire ou annees.")] = None,
+    format_: Annotated[str, typer.Option("--format", **choice(("texte", "tsv"), "format inconnu"), help="texte (lisible) ou tsv (code, tabulation, nom : pour un tableur ou un script).")] = "texte",
     data_dir: Annotated[Path | None, typer.Option("--data-dir", metavar="DOSSIER", envvar="FICHES_DATA_DIR", show_default=False, help="Dossier des données (défaut : data/).")] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,

@@ -79,12 +79,12 @@ class FrenchContext(Context):
     formatter_class = FrenchHelpFormatter
 
 
-def choice(values: tuple[str, ...]) -> dict[str, Any]:
+def choice(values: tuple[str, ...], unknown: str = "valeur inconnue") -> dict[str, Any]:
     """typer.Option arguments for a value among `values`: checked, shown in the help, completed by the shell."""
 
     def check(value: str | None) -> str | None:
         if value is not None and value not in values:
-            raise BadParameter(f"« {value} » n’est pas une des valeurs possibles : {', '.join(values)}")
+            raise BadParameter(f"{unknown} « {value} », valeurs possibles : {', '.join(values)}")
         return value
 
     return {"callback": check, "metavar": "[" + "|".join(values) + "]", "autocompletion": lambda: list(values)}
