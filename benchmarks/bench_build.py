@@ -60,7 +60,7 @@ class Run:
 #: A factsheet that took longer than this in a parallel build is named in the round's line (a
 #: stalled browser shows there, and in the WARNING lines printed with it).
 SLOW_FACTSHEET = 10.0
-_BUILT = re.compile(r"^INFO built (\S+) \(([\d.]+) s\)$", re.M)
+_BUILT = re.compile(r"^INFO (?:built|construite) (\S+) \(([\d.]+) s\)$", re.M)
 
 
 def anomalies(log: str) -> str:

@@ -29,3 +29,9 @@ class RenderError(FichesError):
     """A factsheet could not be written (disk full, Chromium missing...)."""
 
     exit_code = 5
+
+
+class SetupError(FichesError):
+    """The environment lacks something a build needs (what `fiches doctor` reports)."""
+
+    exit_code = 6
