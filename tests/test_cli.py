@@ -9,7 +9,9 @@ import pytest
 import typer
 from typer.core import TyperCommand
 
-from fiches import __version__, cli_frame, doctor
+from fiches import __version__
+from fiches.cli import checks as doctor
+from fiches.cli import frame as cli_frame
 from fiches.build import batch
 from fiches.build.jobs import Outcome, Report
 from fiches.cli import app

@@ -14,7 +14,7 @@ from fiches.build import jobs
 PACKAGE = Path(config.PACKAGE_DIR)
 #: The stages in the order data flows through them; a module may import its own stage and earlier ones.
 STAGES = ("reference", "sources", "model", "charts", "render", "build")
-TOP_LEVEL = {"__init__", "__main__", "cli", "config", "errors", "atomic"}
+TOP_LEVEL = {"__init__", "__main__", "config", "errors", "atomic"}
 
 
 def _modules() -> dict[str, Path]:

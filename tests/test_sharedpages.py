@@ -74,10 +74,11 @@ def test_a_page_the_marked_element_shares_or_spreads_over_is_not_kept(stylesheet
 
 def test_an_image_fiches_cannot_vouch_for_is_not_shared(stylesheet):
     pages = SharedPages()
-    unknown = _document("", shared=SHARED.replace('alt="deux carrés">', 'alt="deux carrés"><img src="../assets/logo.svg" alt="">'))
+    unknown = _document("", shared=SHARED.replace('alt="deux carrés">', 'alt="deux carrés"><img src="../assets/logo.svg" alt="logo">'))
     styled = _document("", shared=SHARED.replace('left: 10px', 'left: 10px; background: url(charts/exports_region.svg)'))
+    logo = {"logo.svg": (SQUARES.format(fill="#000091").encode(), "image/svg+xml")}  # an edition's: no chart of fiches
     for document in (unknown, styled):
-        pdf.pdf_bytes(document, "a", {"r": FIGURE}, stylesheet=stylesheet, pages=pages)
+        pdf.pdf_bytes(document, "a", {"r": FIGURE}, stylesheet=stylesheet, pages=pages, extra_assets=logo)
     # An SVG with text of its own is set in the fonts of the document that draws it.
     lettered = Chart("exports_region", SQUARES.format(fill="#c81e2d").replace("</svg>", '<text x="5" y="50">A</text></svg>'), "a")
     for _ in range(2):

@@ -524,6 +524,56 @@ def test_ctrl_c_while_workers_start_prints_no_traceback(sample_settings, tmp_pat
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr[-3000:]
 
 
+#: `fiches build`, with the SIGTERM arriving while WeasyPrint draws the first SVG, which it does under
+#: `except BaseException`: the interruption is caught and logged there, not raised.
+_SIGTERM_IN_AN_SVG = """
+import os, signal, sys
+from weasyprint.svg import SVG
+draw = SVG.draw
+def draw_once_then_stop(self, *args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return draw(self, *args, **kwargs)
+SVG.draw = draw_once_then_stop
+from fiches.cli import main
+sys.argv = ["fiches", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.slow
+def test_an_interruption_weasyprint_swallows_still_stops_the_build(sample_settings, tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-c", _SIGTERM_IN_AN_SVG, "build", "12", "46", "--jobs", "1", "--source", "sample",
+                           "--out", str(out), "--data-dir", str(sample_settings.data_dir)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert "Traceback" not in done.stderr and [line for line in _lines(done.stderr) if "interrompu" in line], done.stderr
+    assert not list(out.glob("*/departements/*.pdf")), "a factsheet drawn without its chart was written"
+
+
+def test_an_image_weasyprint_cannot_draw_fails_the_pdf():
+    """WeasyPrint logs a chart it cannot draw and goes on: the PDF would have a hole where the chart was."""
+    from fiches.charts.chart import Chart
+    from fiches.errors import RenderError
+    from fiches.render import pdf
+
+    html = '<html lang="fr"><head><title>t</title></head><body><img src="charts/c.svg" alt="un graphique"></body></html>'
+    good = Chart("c", '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="5" height="5"/></svg>', "c")
+    assert pdf.pdf_bytes(html, "a", {"c": good}).startswith(b"%PDF")
+    with pytest.raises(RenderError, match="PDF incomplet"):
+        pdf.pdf_bytes(html, "a", {"c": Chart("c", "<svg><rect", "c")})
+
+
+def test_an_interruption_recorded_while_a_library_ran_is_raised_again(monkeypatch):
+    from fiches import errors
+    from fiches.render import pdf
+
+    monkeypatch.setattr(errors, "_received", [signal.SIGTERM])
+    html = '<html lang="fr"><head><title>t</title></head><body><p>Une fiche.</p></body></html>'
+    with pytest.raises(errors.Interrupted) as raised:
+        pdf.pdf_bytes(html, "a", {})
+    assert raised.value.signum == signal.SIGTERM
+
+
 def test_a_lock_held_by_a_thread_of_this_process_is_released_on_error(settings):
     """flock is per open file: a failed fetch must close its handle, or the folder stays locked."""
     with pytest.raises(UsageError):

@@ -35,3 +35,32 @@ class SetupError(FichesError):
     """The environment lacks something a build needs (what `fiches doctor` reports)."""
 
     exit_code = 6
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, raised where the command is, so that what it was writing is cleaned up on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: The signals this process received (its command installs `on_signal`).
+_received: list[int] = []
+
+
+def on_signal(signum: int, frame: object) -> None:
+    """A signal handler: remember the interruption, then raise it where the command is."""
+    _received.append(signum)
+    raise Interrupted(signum)
+
+
+def raise_if_interrupted() -> None:
+    """Raise again an interruption that a library caught and dropped.
+
+    WeasyPrint draws each SVG under `except BaseException` and logs the failure: a Ctrl-C or SIGTERM
+    arriving then would leave a PDF without its chart and the command running on. Code that runs such
+    a library calls this once it returns, before it writes anything.
+    """
+    if _received:
+        raise Interrupted(_received[-1])

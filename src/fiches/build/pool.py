@@ -14,8 +14,9 @@ import multiprocessing.context
 
 #: Imported once by the fork server, then shared by every worker forked from it.
 #: kaleido is imported by a worker only when it starts its browser: preloaded, it costs none of them.
-#: fiches.build.serverexit, last, makes the server itself exit at once when the command has.
-WORKER_MODULES = ["fiches.build.worker", "weasyprint", "kaleido", "fiches.build.serverexit"]  # fiches.build.worker brings render, charts, pandas…
+#: fiches.build.serverstart, first, keeps a Ctrl-C from interrupting the imports; fiches.build.serverexit,
+#: last, makes the server itself exit at once when the command has.
+WORKER_MODULES = ["fiches.build.serverstart", "fiches.build.worker", "weasyprint", "kaleido", "fiches.build.serverexit"]  # fiches.build.worker brings render, charts, pandas…
 
 
 def context() -> multiprocessing.context.BaseContext:

@@ -8,16 +8,19 @@ factsheet to the next; the PDF is the same byte for byte with or without them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import mimetypes
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from fiches.atomic import atomic_path, os_error_text, write_synced
 from fiches.charts.chart import Chart
 from fiches.config import TEMPLATES_DIR
+from fiches import errors
 from fiches.errors import RenderError
 from fiches.render import accel
 from fiches.render.accel import replay, useragent
@@ -146,16 +149,46 @@ def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart], shared: I
         return document_class(string=document_html, base_url=base_url, url_fetcher=_weasy_fetcher(charts, extra_assets))
 
     if not accel.enabled("replay"):
-        return parse().render(font_config=font_config, **options).write_pdf(**options)
+        with _drawn_whole():
+            return parse().render(font_config=font_config, **options).write_pdf(**options)
     replayed = digests(shared)
     if pages is not None and font_config is not None and accel.enabled("shared_pages"):
         vouched = digests(chart for chart in charts.values() if chart.self_contained)
-        document, reused = pages.render(parse, vouched.get, font_config, **options)
+        with _drawn_whole():
+            document, reused = pages.render(parse, vouched.get, font_config, **options)
         replayed.update(reused)
     else:
-        document = parse().render(font_config=font_config, **options)
-    with replay.replaying(replayed):
+        with _drawn_whole():
+            document = parse().render(font_config=font_config, **options)
+    with _drawn_whole(), replay.replaying(replayed):
         return document.write_pdf(**options)
+
+
+class _Errors(logging.Handler):
+    """Collects the errors WeasyPrint logs instead of raising them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _drawn_whole() -> Iterator[None]:
+    """Fail where WeasyPrint would only log: an image it could not load or an SVG it could not draw
+    leaves a page with a hole, which must never be written as a factsheet."""
+    logger = logging.getLogger("weasyprint")
+    handler = _Errors()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    errors.raise_if_interrupted()  # a Ctrl-C or SIGTERM WeasyPrint caught while drawing an SVG
+    if handler.messages:
+        raise RenderError(f"PDF incomplet, WeasyPrint signale : {handler.messages[0]}")
 
 
 def write_pdf(path: Path, data: bytes) -> None:

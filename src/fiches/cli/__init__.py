@@ -1,4 +1,8 @@
-"""Command-line wiring only: parse options, call the stages, print one clear line on error."""
+"""The command line: takes a user's command and options, calls the stages, and hands back files and one line.
+
+Wiring only: options parsed here (their French frame in `frame`), the environment checked in `checks`, and any
+error a user can cause ends in one clear French line and a non-zero exit.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from fiches import __version__
 from fiches.build import pool
-from fiches.cli_frame import CONTEXT_SETTINGS, VERBOSITY, FrenchCommand, FrenchGroup, Quiet, Verbose, choice
+from fiches.cli.frame import CONTEXT_SETTINGS, VERBOSITY, FrenchCommand, FrenchGroup, Quiet, Verbose, choice
 from fiches.config import PROJECT_ROOT, SOURCES, Settings, default_data_dir
+from fiches import errors
 from fiches.errors import FichesError, RenderError, SetupError, UsageError
 from fiches.reference.geography import FRANCE, departement
 
@@ -29,7 +34,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     cls=FrenchGroup,
     context_settings=CONTEXT_SETTINGS,
-    rich_markup_mode=None,  # click's plain layout, whose words cli_frame puts in French
+    rich_markup_mode=None,  # click's plain layout, whose words cli/frame.py puts in French
     no_args_is_help=True,
     help="Fiches « Les indicateurs clés : commerce extérieur » par département, à partir des données ouvertes des douanes.",
 )
@@ -66,23 +71,17 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the command is, so that browsers and temporaries are cleaned up on the way out."""
-
-
-def _terminate(signum, frame) -> None:
-    raise _Terminated()
-
-
 def _interruptible(command):
     """Ctrl-C or SIGTERM end a command with one line, once what it was writing is cleaned up."""
 
     @functools.wraps(command)
     def run(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            errors.raise_if_interrupted()  # one a library swallowed: the command still ends as interrupted
+            return result
         except KeyboardInterrupt as exc:
-            terminated = isinstance(exc, _Terminated)
+            terminated = getattr(exc, "signum", signal.SIGINT) == signal.SIGTERM
             console.print(f"[bold red]interrompu[/]{' (SIGTERM)' if terminated else ''} : les fichiers déjà écrits sont complets, "
                           "les autres n'ont pas été touchés", highlight=False, soft_wrap=True)
             raise typer.Exit(128 + signal.SIGTERM if terminated else 130) from None
@@ -278,7 +277,7 @@ def doctor(
     verbose: Verbose = False,
 ) -> None:
     """Vérifie l’installation : Python et bibliothèques, Pango, Chromium, polices, dossier des données, années disponibles."""
-    from fiches import doctor as checks
+    from fiches.cli import checks
 
     results = checks.run_checks(_settings(data_dir))
     for check in results:
@@ -302,7 +301,7 @@ def list_(
     verbose: Verbose = False,
 ) -> None:
     """Liste les territoires et leurs codes (départements, régions, Territoires d’industrie) et les années disponibles."""
-    from fiches import doctor as checks
+    from fiches.cli import checks
     from fiches.reference import geography, territoires
     from fiches.sources import ti_list
 
@@ -336,5 +335,6 @@ def list_(
 
 
 def main() -> None:
-    signal.signal(signal.SIGTERM, _terminate)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, errors.on_signal)
     app(prog_name="fiches")
