@@ -83,6 +83,8 @@ USER_AGENT = f"fiches/{__version__} (+https://github.com/territoires-industrie/f
 
 #: Where a build takes its data: the cached customs archives, the embedded sample, or the first there is.
 SOURCES = ("auto", "douanes", "sample")
+#: What a build covers: a calendar year, or the last four quarters published (`--period 12m`).
+PERIODS = ("annee", "12m")
 
 GIB = 1 << 30
 MIB = 1 << 20

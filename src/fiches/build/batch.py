@@ -15,7 +15,7 @@ from pathlib import Path
 from fiches import __version__
 from fiches.atomic import os_error_text, remove_stale_parts
 from fiches.build import index, pool
-from fiches.build.jobs import Job, Outcome, Report, Shared, build_inputs, build_key, output_base, up_to_date, year_dir
+from fiches.build.jobs import Job, Outcome, Report, Shared, build_inputs, build_key, folder_name, output_base, up_to_date, year_dir
 from fiches.config import Settings, chromium_version, lock_digest
 from fiches.errors import RenderError, UsageError
 from fiches.model.indicators import TradeYear, provenance
@@ -84,6 +84,7 @@ def build(
     on_done=None,
     edition: Path | None = None,
     dossiers: bool = False,
+    period: str = "annee",
 ) -> Report:
     started = time.perf_counter()
     load_edition(edition)  # a bad edition file: one line, before any work
@@ -98,9 +99,9 @@ def build(
         held.enter_context(lock.reading(settings.data_dir))
         if settings.sample_dir.is_dir():
             held.enter_context(lock.reading(settings.sample_dir))
-        selected = select(settings, source, year, unavailable=unavailable)
+        selected = select(settings, source, year, unavailable=unavailable, period=period)
         if selected.source == "sample":
-            refuse_sample_over_customs(year_dir(out_dir, selected.current.year))
+            refuse_sample_over_customs(year_dir(out_dir, folder_name(selected.current)))
         if dossiers:  # one per Territoire d'industrie of the list the build uses
             territories = [*territories, *all_dossiers(selected)]
         return _build(settings, territories, selected, out_dir, keep_html, force, jobs, on_done, started, edition)
@@ -123,12 +124,15 @@ def refuse_sample_over_customs(folder: Path) -> None:
 def _build(settings: Settings, territories: list[Territory], selected, out_dir: Path, keep_html: bool, force: bool, jobs: int,
            on_done, started: float, edition: Path | None = None) -> Report:
     job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, templating.build_date(),
-              command_pid=os.getpid(), edition=str(Path(edition).resolve()) if edition else None)
+              command_pid=os.getpid(), edition=str(Path(edition).resolve()) if edition else None,
+              period="12m" if selected.current.meta.get("period") else "annee")
+    folder = year_dir(out_dir, folder_name(selected.current))
+    what = selected.current.meta.get("period") or str(job.year)
     the_edition = load_edition(edition)
     inputs = build_inputs(the_edition, selected.tis or embedded())
     data_codes = set(TradeYear.codes_in(selected.current))
     outcomes: list[Outcome] = []
-    remove_stale_parts(year_dir(out_dir, job.year))  # temporaries of an interrupted run
+    remove_stale_parts(folder)  # temporaries of an interrupted run
 
     def done(outcome: Outcome) -> None:
         outcomes.append(outcome)
@@ -138,9 +142,9 @@ def _build(settings: Settings, territories: list[Territory], selected, out_dir: 
     todo = []
     for territory in territories:
         if territory.level == "departement" and territory.code not in data_codes:
-            done(Outcome(territory.key, "failed", reason=f"le département {territory.key} est absent des données {job.year}"))
+            done(Outcome(territory.key, "failed", reason=f"le département {territory.key} est absent des données {what}"))
             continue
-        base = output_base(out_dir, job.year, territory)
+        base = output_base(out_dir, selected.current, territory)
         if not force and up_to_date(base, build_key(selected.current, selected.previous, territory, job.source, selected.series_files, inputs), territory):
             done(Outcome(territory.key, "skipped", files=[str(base.with_suffix(".pdf"))]))
             continue
@@ -150,7 +154,7 @@ def _build(settings: Settings, territories: list[Territory], selected, out_dir: 
         pool.start_server()  # its imports run while this process writes the pages' shared files
     if todo:
         try:  # plotly.js and the pages' shared files, once per run, beside the pages
-            href = assets.write_plotly_js(year_dir(out_dir, job.year))
+            href = assets.write_plotly_js(folder)
         except OSError as exc:
             raise RenderError(f"écriture impossible des ressources des pages interactives : {os_error_text(exc)}") from None
         job = dataclasses.replace(job, plotly_js_href=href)
@@ -174,7 +178,7 @@ def _build(settings: Settings, territories: list[Territory], selected, out_dir: 
     order = {t.key: i for i, t in enumerate(territories)}
     outcomes.sort(key=lambda o: order.get(o.code, 0))
     write_front_matter(out_dir, selected, job.build_date)
-    return Report(job.year, selected.source, outcomes, time.perf_counter() - started, selected.warning)
+    return Report(job.year, selected.source, outcomes, time.perf_counter() - started, selected.warning, folder=folder.name, period=what)
 
 
 def _build_in_workers(job: Job, todo: list[Territory], jobs: int, done) -> None:
@@ -238,11 +242,11 @@ def _schedule(executor: futures.ProcessPoolExecutor, todo: list[Territory], done
 def write_front_matter(out_dir: Path, selected: Selected, build_date: str) -> None:
     """index.html then manifest.json (which lists the index), from what the year folder holds."""
     data = selected.current
-    folder = year_dir(out_dir, data.year)
+    folder = year_dir(out_dir, folder_name(data))
     if not folder.is_dir():
         return
     try:
-        index.write_index(folder, data.year, build_date)
+        index.write_index(folder, data.meta.get("period") or data.year, build_date)
         origin = asdict(provenance(data, __version__, build_date, selected.comparison_note, previous=selected.previous))
         origin["archives"] = [{"name": name, "sha256": digest} for name, digest in origin["archives"]]
         origin["quarters"] = {flow: list(quarters) for flow, quarters in origin["quarters"]}

@@ -236,8 +236,8 @@ def france_map(rows: list[Entry]) -> FranceMap:
 # -- the pages -----------------------------------------------------------------------------------
 
 
-def write_index(year_dir: Path, year: int, build_date: str) -> Path:
-    """The year's index page and, beside it, its accessibility statement."""
+def write_index(year_dir: Path, year: int | str, build_date: str) -> Path:
+    """The year's index page and, beside it, its accessibility statement (`year`: or a period, "T4 2025 – T3 2026")."""
     rows = entries(year_dir)
     env = templating.environment()
     levels = [(level, LEVEL_CHOICES[level], sum(e.level == level for e in rows)) for level in LEVELS]

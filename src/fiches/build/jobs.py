@@ -16,7 +16,7 @@ from fiches.charts.chart import Chart
 from fiches.config import PACKAGE_DIR, REFERENCE_DIR, TEMPLATES_DIR, chromium_version, lock_digest
 from fiches.model.indicators import Comparison
 from fiches.reference.geography import Territory
-from fiches.sources.store import YearData
+from fiches.sources.store import YearData, period_tag
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Job:
     plotly_js_href: str = "../assets/plotly.min.js"  # where the interactive pages find plotly.js
     command_pid: int = 0  # the process that runs the build: its workers leave when it is gone
     edition: str | None = None  # the edition file (None: the default one)
+    period: str = "annee"  # or "12m": the last four quarters published (sources.selection.PERIODS)
 
 
 @dataclass
@@ -51,6 +52,8 @@ class Report:
     outcomes: list[Outcome]
     seconds: float
     warning: str | None = None
+    folder: str = ""  # under the output folder: "2024", or "4-derniers-trimestres-T4-2025-T3-2026"
+    period: str = ""  # what the factsheets cover: "2024", or "T4 2025 – T3 2026"
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -60,13 +63,22 @@ class Report:
         return [o for o in self.outcomes if o.status == "failed"]
 
 
-def year_dir(out_dir: Path, year: int) -> Path:
+def folder_name(data: YearData) -> str:
+    """A build's folder: its year ("2024"), or its last four quarters ("4-derniers-trimestres-T4-2025-T3-2026")."""
+    tag = period_tag(data.meta)
+    return f"4-derniers-trimestres-{tag}" if tag else str(data.year)
+
+
+def year_dir(out_dir: Path, year: int | str) -> Path:
+    """The folder of a year (or of a period's `folder_name`) under the output folder."""
     return out_dir / str(year)
 
 
-def output_base(out_dir: Path, year: int, territory: Territory) -> Path:
+def output_base(out_dir: Path, data: YearData, territory: Territory) -> Path:
+    """A factsheet's files, less their suffix; a period's carry it in their names: 12-aveyron-T4-2025-T3-2026."""
     folder = {"departement": "departements", "region": "regions", "france": "france", "territoire": "territoires"}[territory.level]
-    return year_dir(out_dir, year) / folder / territory.slug
+    tag = period_tag(data.meta)
+    return year_dir(out_dir, folder_name(data)) / folder / (f"{territory.slug}-{tag}" if tag else territory.slug)
 
 
 def _hash_tree(digest: hashlib._Hash, root: Path, pattern: str) -> None:

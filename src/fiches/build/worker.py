@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fiches import __version__
 from fiches.atomic import Transaction, os_error_text
-from fiches.build.jobs import Job, Outcome, Shared, build_inputs, build_key, output_base, up_to_date, year_dir
+from fiches.build.jobs import Job, Outcome, Shared, build_inputs, build_key, folder_name, output_base, up_to_date, year_dir
 from fiches.charts.chart import Chart
 from fiches.charts.export import PlotlyExporter
 from fiches.charts.factsheet import charts_for, comparison_charts
@@ -105,7 +105,7 @@ class Builder:
     def _build(self, territory: Territory) -> Outcome:
         started = time.perf_counter()
         out_dir = Path(self.job.out_dir)
-        base = output_base(out_dir, self.current.year, territory)
+        base = output_base(out_dir, self.current, territory)
         key = build_key(self.current, self.previous, territory, self.job.source, self.series_files, self.inputs)
         if not self.job.force and up_to_date(base, key, territory):
             return Outcome(territory.key, "skipped", time.perf_counter() - started, files=[str(base.with_suffix(".pdf"))])
@@ -130,7 +130,7 @@ class Builder:
                 interactive.write_page(txn.stage(base.with_suffix(".html")), fs, self.job.plotly_js_href, self.edition)
                 sidecar.write_json(txn.stage(base.with_suffix(".json")), document_json)
             if self.job.keep_html:
-                pdf.keep_html(year_dir(out_dir, self.current.year), territory.slug, document, charts)
+                pdf.keep_html(year_dir(out_dir, folder_name(self.current)), base.name, document, charts)
         except FichesError as exc:
             return Outcome(territory.key, "failed", time.perf_counter() - started, str(exc))
         except OSError as exc:
@@ -195,7 +195,7 @@ def init(job: Job) -> None:
     signal.signal(signal.SIGTERM, lambda *_: (_close_quietly(close), os._exit(128 + signal.SIGTERM)))
     if job.command_pid:
         threading.Thread(target=_leave_with, args=(job.command_pid, close), name="command-watch", daemon=True).start()
-    selected = select(Settings(data_dir=Path(job.data_dir)), job.source, job.year)
+    selected = select(Settings(data_dir=Path(job.data_dir)), job.source, None if job.period == "12m" else job.year, period=job.period)
     _BUILDER = Builder(job, selected, exporter)
 
 

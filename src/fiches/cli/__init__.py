@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from fiches import __version__
 from fiches.build import pool
 from fiches.cli.frame import CONTEXT_SETTINGS, VERBOSITY, FrenchCommand, FrenchGroup, Quiet, Verbose, choice
-from fiches.config import PROJECT_ROOT, SOURCES, Settings, default_data_dir
+from fiches.config import PERIODS, PROJECT_ROOT, SOURCES, Settings, default_data_dir
 from fiches import errors
 from fiches.errors import FichesError, RenderError, SetupError, UsageError
 from fiches.reference.geography import FRANCE, departement
@@ -191,6 +191,7 @@ def build(
     france: Annotated[bool, typer.Option("--france", help="Aussi la fiche de la France entière.")] = False,
     territoires: Annotated[bool, typer.Option("--territoires", help="Aussi un dossier par Territoire d’industrie (ses départements côte à côte).")] = False,
     year: Annotated[int | None, typer.Option("--year", metavar="ANNÉE", help="Année de données (défaut : la plus récente disponible).")] = None,
+    period: Annotated[str, typer.Option("--period", **choice(PERIODS, "période inconnue"), help="Ce que couvrent les fiches : annee (une année civile, données définitives si possible) ou 12m (les quatre derniers trimestres publiés, données provisoires).")] = "annee",
     source: Annotated[str, typer.Option("--source", envvar="FICHES_SOURCE", **choice(SOURCES, "source inconnue"), help="D'où viennent les données : auto (les données récupérées, sinon l'échantillon), douanes ou sample.")] = "auto",
     out: Annotated[Path | None, typer.Option("--out", metavar="DOSSIER", envvar="FICHES_OUT", show_default=False, help="Dossier de sortie (défaut : out/).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", metavar="DOSSIER", envvar="FICHES_DATA_DIR", show_default=False, help="Dossier des données (défaut : data/).")] = None,
@@ -227,7 +228,7 @@ def build(
             raise UsageError("indiquez au moins un code de département (ex. : fiches build 12), --all, --regions, --france ou --territoires")
         territories += (batch.all_regions() if regions else []) + ([FRANCE] if france else [])
         out = out or PROJECT_ROOT / "out"
-        report = _run_build(_settings(data_dir), territories, year, source, out, keep_html, force, jobs or batch.default_jobs(), edition, territoires)
+        report = _run_build(_settings(data_dir), territories, year, source, out, keep_html, force, jobs or batch.default_jobs(), edition, territoires, period)
     except FichesError as exc:
         _fail(exc)
         return
@@ -235,8 +236,8 @@ def build(
         console.print(f"[bold yellow]ATTENTION[/] : {escape(report.warning)}", highlight=False, soft_wrap=True)
     if not VERBOSITY["quiet"] or report.failed:
         console.print(escape(
-            f"{report.year} ({report.source}) : {report.count('built')} construite(s), {report.count('skipped')} à jour, "
-            f"{report.count('failed')} en échec, en {report.seconds:.1f} s → {batch.year_dir(out, report.year) / 'index.html'}"
+            f"{report.period or report.year} ({report.source}) : {report.count('built')} construite(s), {report.count('skipped')} à jour, "
+            f"{report.count('failed')} en échec, en {report.seconds:.1f} s → {batch.year_dir(out, report.folder or report.year) / 'index.html'}"
         ), highlight=False, soft_wrap=True)
     for outcome in report.failed:
         console.print(f"[red]échec[/] {escape(outcome.code)} : {escape(outcome.reason)}", highlight=False, soft_wrap=True)
@@ -248,7 +249,7 @@ def build(
 STATUS = {"built": "construite", "skipped": "à jour", "failed": "en échec"}
 
 
-def _run_build(settings, territories, year, source, out, keep_html, force, jobs, edition=None, dossiers=False) -> Report:
+def _run_build(settings, territories, year, source, out, keep_html, force, jobs, edition=None, dossiers=False, period="annee") -> Report:
     from fiches.build import batch
 
     total = len(territories) + (len(batch.all_dossiers_for(settings)) if dossiers else 0)
@@ -257,7 +258,7 @@ def _run_build(settings, territories, year, source, out, keep_html, force, jobs,
             detail = f" : {outcome.reason}" if outcome.reason else ""
             log.info("%s %s (%.1f s)%s", STATUS.get(outcome.status, outcome.status), outcome.code, outcome.seconds, detail)
 
-        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=plain, edition=edition, dossiers=dossiers)
+        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=plain, edition=edition, dossiers=dossiers, period=period)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("reste"), TimeRemainingColumn(), console=console,
@@ -267,7 +268,7 @@ def _run_build(settings, territories, year, source, out, keep_html, force, jobs,
         def advance(outcome: batch.Outcome) -> None:
             progress.update(task, advance=1, description=escape(f"{STATUS.get(outcome.status, outcome.status)} {outcome.code}"))
 
-        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=advance, edition=edition, dossiers=dossiers)
+        return batch.build(settings, territories, year=year, source=source, out_dir=out, keep_html=keep_html, force=force, jobs=jobs, on_done=advance, edition=edition, dossiers=dossiers, period=period)
 
 
 @app.command(cls=FrenchCommand)

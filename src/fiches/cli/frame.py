@@ -98,6 +98,8 @@ class _French:
         option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help = HELP_TEXT
+            # click gathers the names in a set: in HELP_OPTION_NAMES' order, the help reads the same every run
+            option.opts = sorted(option.opts, key=lambda name: HELP_OPTION_NAMES.index(name) if name in HELP_OPTION_NAMES else len(HELP_OPTION_NAMES))
         return option
 
     def collect_usage_pieces(self, ctx) -> list[str]:

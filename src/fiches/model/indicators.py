@@ -307,6 +307,7 @@ class Publication:
     archive: str  # the archive's file name
     sha256: str
     quarters: tuple[int, ...]
+    year: int | None = None  # the quarters' year, when a period spans two years (--period 12m)
 
     @property
     def is_final(self) -> bool:
@@ -335,10 +336,31 @@ class Provenance:
     edition_date: str = ""
     lock_sha256: str = ""  # SHA-256 of the locked runtime dependencies
     chromium: str = ""  # version of the browser that drew the charts
+    period: str = ""  # "T4 2025 – T3 2026" for the last four quarters (--period 12m); "" for a calendar year
+    previous_period: str = ""  # the same four quarters a year earlier
 
     @property
     def is_sample(self) -> bool:
         return self.source == "sample"
+
+    @property
+    def file_tag(self) -> str:
+        """The period in a file name: "2024", or "T4-2025-T3-2026"."""
+        return self.period.replace(" – ", "-").replace(" ", "-") if self.period else str(self.year)
+
+    @property
+    def name_suffix(self) -> str:
+        """What a period's file names add to the territory's: "-T4-2025-T3-2026", or "" for a year
+        (the same as build.jobs.output_base's, from sources.store.period_tag)."""
+        return f"-{self.file_tag}" if self.period else ""
+
+    @property
+    def period_label(self) -> str:
+        """What the figures cover, as every title says it: "2024", or "données provisoires,
+        4 derniers trimestres : T4 2025 – T3 2026"."""
+        if not self.period:
+            return str(self.year)
+        return f"données {'définitives' if self.final else 'provisoires'}, 4 derniers trimestres : {self.period}"
 
 
 @dataclass(frozen=True)
@@ -374,6 +396,11 @@ class Factsheet:
     @property
     def is_sample(self) -> bool:
         return self.provenance.is_sample
+
+    @property
+    def period(self) -> str:
+        """The period the figures cover, short: "2024", or "T4 2025 – T3 2026"."""
+        return self.provenance.period or str(self.year)
 
 
 def _ranked(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -540,6 +567,8 @@ class TradeYear:
     def previous_basis(self, flow: str | None = None) -> str:
         """ "2023", or "T1–T2 2023" when the year before is taken on the same quarters as this one."""
         meta = self._previous.meta if self._previous is not None else {}
+        if meta.get("period"):  # the same four quarters a year earlier
+            return str(meta["period"])
         quarters = meta.get("quarters", {})
         flows = [flow] if flow else sorted(quarters)
         partial = [quarters.get(f, []) for f in flows if len(quarters.get(f, [])) != 4]
@@ -706,7 +735,7 @@ def factsheet(trade: TradeYear, territory: Territory, provenance: Provenance, co
 def _publications(meta: dict) -> tuple[Publication, ...]:
     return tuple(
         Publication(flow, item.get("kind") or "annual", item.get("vintage") or "", item.get("archive") or "", item.get("sha256") or "",
-                    tuple(item.get("quarters", ())))
+                    tuple(item.get("quarters", ())), item.get("year"))
         for flow, items in sorted(meta.get("sources", {}).items()) for item in items
     )
 
@@ -732,6 +761,8 @@ def provenance(data: TradeYear | YearData, tool_version: str, build_date: str, c
         bad_value=int(bad.get("value", 0)),
         bad_share=100.0 * bad.get("value", 0) / bad["total"] if bad.get("total") else 0.0,
         comparison_note=comparison_note,
+        period=str(meta.get("period", "")),
+        previous_period=str(previous.meta.get("period", "")) if previous is not None else "",
     )
 
 
@@ -785,6 +816,10 @@ class Dossier:
     @property
     def is_sample(self) -> bool:
         return self.provenance.is_sample
+
+    @property
+    def period(self) -> str:
+        return self.provenance.period or str(self.year)
 
 
 def dossier(trade: TradeYear, territory: Territory, departements: tuple[str, ...], provenance: Provenance, source: str,

@@ -23,7 +23,7 @@ from fiches.render.workbook import FORMATS, _DatedZip
 
 def html(dossier: Dossier, env: jinja2.Environment, edition: Edition) -> str:
     return env.get_template("dossier.html.j2").render(fs=dossier, edition=edition.data, assets="../assets",
-                                                      words=words(dossier.territory, dossier.year), of_name=dossier.territory.of_name)
+                                                      words=words(dossier.territory, dossier.period), of_name=dossier.territory.of_name)
 
 
 def document(dossier: Dossier) -> dict:
@@ -32,6 +32,8 @@ def document(dossier: Dossier) -> dict:
     return {
         "territory": {"level": "territoire", "code": t.code, "name": t.name, "slug": t.slug},
         "year": dossier.year,
+        "period": {"label": dossier.provenance.period_label, "quarters": dossier.period,
+                   "provisional": not dossier.provenance.final} if dossier.provenance.period else None,
         "sample": dossier.is_sample,
         "exports": {"total_eur": dossier.exports, "total": formatting.meur(dossier.exports), "france_share_pct": dossier.export_france_share},
         "imports": {"total_eur": dossier.imports, "total": formatting.meur(dossier.imports), "france_share_pct": dossier.import_france_share},
@@ -39,7 +41,7 @@ def document(dossier: Dossier) -> dict:
         "balance": formatting.balance(dossier.balance),
         "total_is": "la somme des départements entiers, plus large que le territoire",
         "departements": [
-            {"code": p.territory.display_code, "name": p.territory.name, "factsheet": f"../departements/{p.territory.slug}.pdf",
+            {"code": p.territory.display_code, "name": p.territory.name, "factsheet": f"../departements/{p.territory.slug}{dossier.provenance.name_suffix}.pdf",
              "exports_eur": p.exports, "imports_eur": p.imports, "balance_eur": p.balance,
              "export_region_share_pct": p.export_region_share, "export_france_share_pct": p.export_france_share,
              "import_region_share_pct": p.import_region_share, "import_france_share_pct": p.import_france_share,
@@ -61,7 +63,7 @@ def write_xlsx(path: Path, dossier: Dossier) -> None:
     moment = datetime.fromisoformat(dossier.provenance.build_date).replace(tzinfo=None)
     workbook.properties.created = workbook.properties.modified = moment
     workbook.properties.creator = f"fiches {dossier.provenance.tool_version}"
-    workbook.properties.title = f"Territoire d’industrie {dossier.territory.name} – {dossier.year}"
+    workbook.properties.title = f"Territoire d’industrie {dossier.territory.name} – {dossier.provenance.period_label}"
     bold = Font(bold=True)
 
     def sheet(title, header, rows, formats=(), widths=()):
@@ -85,7 +87,7 @@ def write_xlsx(path: Path, dossier: Dossier) -> None:
             ws.append(out)
 
     sheet("Lisez-moi", ["Rubrique", "Contenu"], [
-        ["Document", f"Territoire d’industrie {dossier.territory.name} – données {dossier.year}"],
+        ["Document", f"Territoire d’industrie {dossier.territory.name} – {dossier.provenance.period_label if dossier.provenance.period else f'données {dossier.year}'}"],
         ["Source", "Échantillon synthétique : chiffres fictifs" if dossier.is_sample else
          "Douanes françaises (DGDDI), statistiques régionales et départementales du commerce extérieur"],
         ["Licence", "Licence ouverte Etalab 2.0 ; citer « source : douanes françaises »"],

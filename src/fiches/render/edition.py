@@ -131,8 +131,8 @@ def inline(text: str) -> Markup:
     return Markup(html)
 
 
-def words(territory, year: int) -> dict[str, str]:
-    """What the placeholders stand for, for one territory and year."""
+def words(territory, year: int | str) -> dict[str, str]:
+    """What the placeholders stand for, for one territory and year (or period: "T4 2025 – T3 2026")."""
     return {
         "territoire": territory.name, "le_territoire": territory.the_name, "du_territoire": territory.of_name,
         "dans_territoire": territory.in_name, "annee": str(year),

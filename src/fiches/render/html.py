@@ -15,7 +15,7 @@ def context(fs: Factsheet, edition: Edition) -> dict:
     """What every page about a factsheet is rendered with (the PDF's HTML, the interactive page)."""
     quarters = " ; ".join(f"{'exportations' if f == 'E' else 'importations'} {quarters_text(q)}" for f, q in fs.provenance.quarters)
     return {"fs": fs, "of_name": fs.territory.of_name, "quarters_text": quarters, "edition": edition.data,
-            "words": words(fs.territory, fs.year)}
+            "words": words(fs.territory, fs.period)}
 
 
 def html(fs: Factsheet, charts: dict[str, Chart], env: jinja2.Environment, edition: Edition, assets: str = f"../{ASSETS}") -> str:

@@ -93,7 +93,7 @@ def figures(fs: Factsheet) -> tuple[dict[str, Plot], dict[str, dict]]:
             treemap.alt_text(fs.imports.activities, fs.exports.activities, fs.territory),
         ),
     }
-    stem = f"{fs.territory.slug}-{fs.year}"
+    stem = f"{fs.territory.slug}-{fs.provenance.file_tag}"
     drawn = {
         "balance": _for_the_web(balance_interactive.build(fs.partners), f"{stem}-solde"),
         "treemap": _for_the_web(

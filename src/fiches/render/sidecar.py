@@ -56,6 +56,9 @@ def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
     document = {
         "territory": {"level": fs.territory.level, "code": fs.territory.code, "name": fs.territory.name, "slug": fs.territory.slug},
         "year": fs.year,
+        # What the figures cover: the calendar year, or the last four quarters (--period 12m).
+        "period": {"label": fs.provenance.period_label, "quarters": fs.period,
+                   "provisional": not fs.provenance.final} if fs.provenance.period else None,
         "sample": fs.is_sample,
         "exports": flow(fs.exports),
         "imports": flow(fs.imports),

@@ -66,5 +66,6 @@ def environment() -> jinja2.Environment:
         quarters=quarters_text,
         md=_paragraphs,
         join_fr=join_fr,
+        capitalize_first=lambda text: text[:1].upper() + text[1:],  # unlike `capitalize`, leaves the rest as is
     )
     return env

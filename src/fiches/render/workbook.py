@@ -48,7 +48,7 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
     workbook.properties.created = moment
     workbook.properties.modified = moment
     workbook.properties.creator = f"fiches {fs.provenance.tool_version}"
-    workbook.properties.title = f"Commerce extérieur – {fs.territory.name} – {fs.year}"
+    workbook.properties.title = f"Commerce extérieur – {fs.territory.name} – {fs.provenance.period_label}"
 
     def sheet(title: str, header: list[str], rows: list[list], formats: tuple = (), widths: tuple = ()) -> None:
         ws = workbook.create_sheet(title)
@@ -130,7 +130,7 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
         ws.append(row)
     if fs.trends is not None:
         basis = fs.trends.basis
-        sheet("Évolution", ["Liste", "Code", "Libellé", f"Valeur {fs.year}", f"Valeur {basis}", "Écart", "Évolution"],
+        sheet("Évolution", ["Liste", "Code", "Libellé", f"Valeur {fs.period}", f"Valeur {basis}", "Écart", "Évolution"],
               [[title, t.code, t.label, t.value, t.previous, t.delta, _fraction(t.percent)]
                for title, items in (("Premiers clients", fs.trends.export_partners), ("Premiers fournisseurs", fs.trends.import_partners),
                                     ("Premiers produits exportés", fs.trends.export_products), ("Premiers produits importés", fs.trends.import_products))
@@ -217,11 +217,11 @@ def readme(fs: Factsheet, sheet) -> None:
     origin = fs.provenance
     publications = "; ".join(
         f"{'exportations' if p.flow == 'E' else 'importations'} : {'fichier annuel, données définitives' if p.is_final else 'dernière publication, données provisoires'}"
-        f"{f' (publication {p.vintage})' if p.vintage else ''}, {quarters_text(p.quarters)}, {p.archive} (SHA-256 {p.sha256})"
+        f"{f' (publication {p.vintage})' if p.vintage else ''}, {quarters_text(p.quarters)}{f' {p.year}' if p.year else ''}, {p.archive} (SHA-256 {p.sha256})"
         for p in origin.publications
     )
     rows = [
-        ["Document", f"Les indicateurs clés : commerce extérieur – {fs.territory.name} – données {fs.year}"],
+        ["Document", f"Les indicateurs clés : commerce extérieur – {fs.territory.name} – {fs.provenance.period_label if fs.provenance.period else f'données {fs.year}'}"],
         ["Source", "Échantillon synthétique au format des fichiers des douanes : chiffres fictifs" if fs.is_sample else
          "Douanes françaises (DGDDI), statistiques régionales et départementales du commerce extérieur"],
         ["Licence", "Licence ouverte Etalab 2.0 ; citer « source : douanes françaises »"],

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 
-from fiches.config import QUICK_NETWORK, SOURCES, Settings
+from fiches.config import PERIODS, QUICK_NETWORK, SOURCES, Settings
 from fiches.errors import DataError, FichesError, UsageError
 from fiches.sources import ingest, sample
 from fiches.sources.store import (
@@ -26,7 +26,10 @@ from fiches.sources.store import (
     read_period,
     read_quarters,
     read_year,
+    read_span,
     read_year_totals,
+    latest_span,
+    span_text,
 )
 
 log = logging.getLogger(__name__)
@@ -66,9 +69,11 @@ def default_year(manifest: Manifest) -> int:
     return max(final or years)
 
 
-def _load(settings: Settings, source: str, year: int | None) -> Selected:
+def _load(settings: Settings, source: str, year: int | None, period: str = "annee") -> Selected:
     own = sample.ensure_sample(settings) if source == "sample" else settings
     manifest = load_manifest(own.data_dir)
+    if period == "12m":
+        return _load_span(settings, manifest, source)
     years = manifest.available_years()
     if not years:
         raise DataError(
@@ -107,6 +112,26 @@ def _load(settings: Settings, source: str, year: int | None) -> Selected:
     quarters, quarters_file = _quarters(manifest)
     return Selected(current, previous, source, warning, history=history, history_archives=archives, comparison_note=note,
                     tis=load_list(settings.data_dir), quarters=quarters, quarters_file=quarters_file)
+
+
+def _load_span(settings: Settings, manifest: Manifest, source: str) -> Selected:
+    """The last four quarters of the rolling publication, against the same four quarters a year earlier."""
+    if not any(d.get("kind") == ROLLING for d in manifest.datasets.values()):
+        raise DataError("--period 12m demande la dernière publication des douanes (fichier CPF4PAYS), absente du cache : "
+                        "lancez « fiches fetch » (sans --year), ou construisez avec --source sample")
+    span = latest_span(manifest)
+    if span is None:
+        raise DataError("les quatre derniers trimestres ne sont pas tous en cache pour les deux flux : lancez « fiches fetch »")
+    is_sample, labels = source == "sample", read_labels(manifest)
+    current = read_span(manifest, span, is_sample=is_sample, labels=labels)
+    earlier = [(year - 1, quarter) for year, quarter in span]
+    previous = read_span(manifest, earlier, is_sample=is_sample, labels=labels)
+    note = None if previous is not None else f"pas d'évolution : les trimestres {span_text(earlier)} ne sont pas tous en cache"
+    from fiches.sources.ti_list import load_list
+
+    quarters, quarters_file = _quarters(manifest)
+    return Selected(current, previous, source, None, comparison_note=note, tis=load_list(settings.data_dir),
+                    quarters=quarters, quarters_file=quarters_file)
 
 
 def _quarters(manifest: Manifest) -> tuple[object | None, tuple]:
@@ -156,21 +181,27 @@ def uses_sample(settings: Settings, source: str, year: int | None) -> bool:
     return not (years and (year is None or year in years))
 
 
-def select(settings: Settings, source: str = "auto", year: int | None = None, *, unavailable: str | None = None) -> Selected:
+def select(settings: Settings, source: str = "auto", year: int | None = None, *, unavailable: str | None = None,
+           period: str = "annee") -> Selected:
     """The data of a build. With source "auto": the fetched data if there are some for `year`,
-    else the sample, with a warning (`unavailable` says why there are none)."""
+    else the sample, with a warning (`unavailable` says why there are none). `period` "12m": the last
+    four quarters published, whatever their years."""
     if source not in SOURCES:
         raise UsageError(f"source inconnue {source!r} : attendu {', '.join(SOURCES)}")
+    if period not in PERIODS:
+        raise UsageError(f"période inconnue {period!r} : attendu {', '.join(PERIODS)}")
+    if period == "12m" and year is not None:
+        raise UsageError("--period 12m porte sur les quatre derniers trimestres publiés : ne lui donnez pas d'année (--year)")
     if source in ("douanes", "sample"):
-        return _load(settings, source, year)
+        return _load(settings, source, year, period)
     years = load_manifest(settings.data_dir).available_years()
     if years and (year is None or year in years):
-        return _load(settings, "douanes", year)
+        return _load(settings, "douanes", year, period)
     reason = unavailable or ("aucune donnée récupérée" if not years else f"l'année {year} n'a pas été récupérée")
     message = (
         f"données des douanes indisponibles ({reason}) : la fiche est construite à partir de "
         "l'ÉCHANTILLON SYNTHÉTIQUE, aux chiffres fictifs"
     )
     log.warning(message)
-    selected = _load(settings, "sample", year)
+    selected = _load(settings, "sample", year, period)
     return dataclasses.replace(selected, source="sample", warning=message)

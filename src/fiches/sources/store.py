@@ -386,3 +386,86 @@ def read_quarters(manifest: Manifest) -> pd.DataFrame | None:
     if manifest.relative(path) not in manifest.cache:
         return None
     return _read_table(manifest, path, ["year", "quarter", "flow", "dep", "partner", "value", "final"]).to_pandas()
+
+
+# -- the last four quarters (build --period 12m) -----------------------------------------------------
+
+
+def period_tag(meta: dict) -> str:
+    """The period in a file or folder name: "T4-2025-T3-2026" for the last four quarters, "" for a year."""
+    span = meta.get("span")
+    if not span:
+        return ""
+    (first_year, first), (last_year, last) = span[0], span[-1]
+    return f"T{first}-{first_year}-T{last}-{last_year}"
+
+
+def span_text(span: list[tuple[int, int]]) -> str:
+    """ "T4 2025 – T3 2026": the first and last quarters of a run of quarters."""
+    (first_year, first), (last_year, last) = span[0], span[-1]
+    return f"T{first} {first_year} – T{last} {last_year}"
+
+
+def latest_span(manifest: Manifest, length: int = 4) -> list[tuple[int, int]] | None:
+    """The latest `length` consecutive quarters that both flows have, oldest first, or None."""
+    have = {(int(year), q) for year in manifest.years for q in set.intersection(*(set(v) for v in manifest.year_quarters(int(year)).values()))}
+    if not have:
+        return None
+    end_year, end_quarter = max(have)
+    end = end_year * 4 + end_quarter - 1
+    span = [(n // 4, n % 4 + 1) for n in range(end - length + 1, end + 1)]
+    return span if all(item in have for item in span) else None
+
+
+def read_span(manifest: Manifest, span: list[tuple[int, int]], *, is_sample: bool, labels: Labels) -> YearData | None:
+    """Some consecutive quarters, across years, summed as one period, each quarter of each flow from the
+    dataset its year takes it from (final figures before provisional ones); None if one is missing.
+
+    The period counts as its last year (`year`); `meta["period"]` names it ("T4 2025 – T3 2026").
+    """
+    by_year: dict[int, list[int]] = {}
+    for year, quarter in span:
+        by_year.setdefault(year, []).append(quarter)
+    if any(not set(quarters) <= set(manifest.year_quarters(year)[flow]) for year, quarters in by_year.items() for flow in FLOWS):
+        return None
+    end = span[-1][0]
+    tables: dict[str, pa.Table] = {}
+    pieces, items, digests = [], [], []
+    for year, quarters in sorted(by_year.items()):
+        entry = manifest.years[str(year)]
+        for flow in FLOWS:
+            for source in entry["sources"].get(flow, []):
+                take = sorted(set(quarters) & set(source["quarters"]))
+                if not take:
+                    continue
+                if source["dataset"] not in tables:
+                    path = dataset_path(manifest.data_dir / "cache", source["dataset"])
+                    tables[source["dataset"]] = _read_table(manifest, path, [*KEYS, "quarter", "value", "mass"])
+                    digests.append(manifest.cache.get(manifest.relative(path), ""))
+                rows = select_quarters(tables[source["dataset"]], year, flow, take)
+                pieces.append(rows.set_column(rows.schema.get_field_index("year"), "year", pa.array([end] * rows.num_rows, rows.schema.field("year").type)))
+                items.append((flow, year, source["dataset"], take))
+    if not pieces:
+        return None
+    frame = summed(pa.concat_tables(pieces)).select(COLUMNS).to_pandas(strings_to_categorical=True)
+    meta = describe(manifest, end, {"sources": {}, "quarters": {flow: [1, 2, 3, 4] for flow in FLOWS}})
+    sources: dict[str, list[dict]] = {}
+    for flow, year, dataset_id, take in items:
+        dataset = manifest.datasets.get(dataset_id, {})
+        archive = manifest.archives.get(dataset.get("archive", ""), {})
+        name = (archive.get("names") or [dataset.get("archive", "")[:12]])[-1]
+        sources.setdefault(flow, []).append({"dataset": dataset_id, "kind": dataset.get("kind"), "vintage": dataset.get("vintage"),
+                                             "archive": name, "sha256": dataset.get("archive"), "quarters": take, "year": year})
+    once = {flow: sorted({d for f, _, d, _ in items if f == flow}) for flow in FLOWS}  # a dataset's set-aside rows, once
+    whole = describe(manifest, end, {"sources": {flow: [{"dataset": d, "quarters": []} for d in ids] for flow, ids in once.items()}})
+    meta.update(
+        sources=sources,
+        archives=whole["archives"],
+        bad_rows=whole["bad_rows"],
+        complete=True,
+        final=all(manifest.datasets.get(d, {}).get("kind") == ANNUAL for _, _, d, _ in items),
+        span=[list(item) for item in span],
+        period=span_text(span),
+        cache_sha256=hashlib.sha256("".join(digests).encode()).hexdigest(),
+    )
+    return YearData(end, frame, labels, meta, is_sample)
