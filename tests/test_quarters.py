@@ -236,3 +236,78 @@ def test_no_latest_quarters_section_without_a_rolling_publication(tmp_path, serv
     text = __import__("subprocess").run(["pdftotext", str(out / "2024" / "departements" / "12-aveyron.pdf"), "-"], capture_output=True,
                                         text=True, check=True).stdout
     assert "Les derniers trimestres" not in text
+
+
+# -- build --period 12m: the last four quarters -------------------------------------------------------
+
+LABEL = "données provisoires, 4 derniers trimestres : T4 2024 – T3 2025"
+
+
+def test_the_last_four_quarters_are_a_factsheet_labelled_everywhere(tmp_path, server, cli, published, monkeypatch):
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from fiches.sources import ti_list
+
+    monkeypatch.setattr(ti_list, "territoires_dataset", lambda: server.url("/no-ti-list"))
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert cli("fetch", "--discover", _serve(server, published), "--data-dir", data, network=QUICK).exit_code == 0
+    result = cli("build", "12", "--period", "12m", "--source", "douanes", "--data-dir", data, "--out", out, "--jobs", "1", network=QUICK)
+    assert result.exit_code == 0, result.output
+    assert "T4 2024 – T3 2025 (douanes) : 1 construite(s)" in " ".join(result.output.split())
+    folder = out / "4-derniers-trimestres-T4-2024-T3-2025"
+    base = folder / "departements" / "12-aveyron-T4-2024-T3-2025"
+    assert all(base.with_suffix(suffix).is_file() for suffix in (".pdf", ".json", ".xlsx", ".html"))
+    assert not (out / "2024").exists() and not (out / "2025").exists()  # the year's factsheets are not touched
+
+    document = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
+    assert document["period"] == {"label": LABEL, "quarters": "T4 2024 – T3 2025", "provisional": True}
+    origin = document["provenance"]
+    assert origin["period"] == "T4 2024 – T3 2025" and origin["previous_period"] == "T4 2023 – T3 2024" and not origin["final"]
+    # Each quarter from the dataset its year takes it from: T4 2024 from the final annual file, 2025 from the rolling one.
+    exports = {(p["year"], tuple(p["quarters"])): p["kind"] for p in origin["publications"] if p["flow"] == "E"}
+    assert exports == {(2024, (4,)): "annual", (2025, (1, 2, 3)): "rolling"}
+    # The period's figures, summed from the detailed rows, are those of the quarterly totals (summed by the parser).
+    latest = document["latest_quarters"]
+    last_four = latest["quarters"][-4:]
+    assert [q["label"] for q in last_four] == ["T4 2024", "T1 2025", "T2 2025", "T3 2025"]
+    assert document["exports"]["total_eur"] == sum(q["exports_eur"] for q in last_four)
+    assert document["imports"]["total_eur"] == sum(q["imports_eur"] for q in last_four)
+    # The change is on the same four quarters a year earlier, as the latest quarters' section computes it.
+    whole = next(c for c in latest["changes"] if c["partner"] == "*" and c["flow"] == "E")
+    assert document["exports"]["change"]["previous_eur"] == whole["previous_eur"]
+    assert document["exports"]["change"]["basis"] == "T4 2023 – T3 2024"
+
+    info = subprocess.run(["pdfinfo", str(base.with_suffix(".pdf"))], capture_output=True, text=True, check=True).stdout
+    assert f"Commerce extérieur – Aveyron – {LABEL}" in " ".join(info.split())
+    text = " ".join(subprocess.run(["pdftotext", str(base.with_suffix(".pdf")), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "Données provisoires, 4 derniers trimestres : T4 2024 – T3 2025" in text
+    assert "par rapport à T4 2023 – T3 2024" in text and "Période des données" in text
+    workbook = load_workbook(base.with_suffix(".xlsx"), read_only=True)
+    assert workbook.properties.title == f"Commerce extérieur – Aveyron – {LABEL}"
+    page = base.with_suffix(".html").read_text(encoding="utf-8")
+    assert f'href="{base.name}.pdf"' in page and LABEL in page
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert "T4 2024 – T3 2025" in index and f"departements/{base.name}.pdf" in index
+
+    again = cli("build", "12", "--period", "12m", "--source", "douanes", "--data-dir", data, "--out", out, "--jobs", "1", network=QUICK)
+    assert "1 à jour" in again.output  # its build key is stable
+
+
+def test_the_last_four_quarters_need_the_rolling_publication_and_no_year(tmp_path, cli, published):
+    files = []
+    for name, body in published.items():
+        if "Regional" in name:
+            (tmp_path / name).write_bytes(body)
+            files += ["--from-file", tmp_path / name]
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert cli("fetch", *files, "--data-dir", data, network=QUICK).exit_code == 0
+    result = cli("build", "12", "--period", "12m", "--source", "douanes", "--data-dir", data, "--out", out, network=QUICK)
+    assert result.exit_code == 4 and "dernière publication des douanes (fichier CPF4PAYS)" in result.output
+    assert len([line for line in result.output.splitlines() if line.strip()]) == 1
+    result = cli("build", "12", "--period", "12m", "--year", "2024", "--source", "douanes", "--data-dir", data, "--out", out, network=QUICK)
+    assert result.exit_code == 2 and "ne lui donnez pas d'année" in result.output
+    result = cli("build", "12", "--period", "6m", "--data-dir", data, "--out", out, network=QUICK)
+    assert result.exit_code == 2 and "période inconnue" in result.output
+    assert not out.exists()

@@ -40,6 +40,7 @@ def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
             "france_share": formatting.share(figures.france_share, 2),
             "change": None if change is None else {
                 "previous_year": change.previous_year,
+                "basis": change.basis,  # what is compared: "2023", "T1–T2 2023" or "T4 2023 – T3 2024"
                 "previous_eur": change.previous,
                 "delta_eur": change.delta,
                 "delta": formatting.signed_meur(change.delta),
