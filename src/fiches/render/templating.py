@@ -7,6 +7,7 @@ but draws nothing, does not import the chart and spreadsheet libraries.
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 
 import jinja2
@@ -67,5 +68,6 @@ def environment() -> jinja2.Environment:
         md=_paragraphs,
         join_fr=join_fr,
         capitalize_first=lambda text: text[:1].upper() + text[1:],  # unlike `capitalize`, leaves the rest as is
+        quarter_nbsp=lambda text: re.sub(r"\b(T\d) (\d{4})\b", "\\1\u00a0\\2", str(text)),  # "T3 2025" never cut in two
     )
     return env
