@@ -191,3 +191,46 @@ def test_without_apt_get_the_system_check_says_what_to_install_and_fails(tmp_pat
 def test_with_everything_present_the_system_check_does_nothing():
     done = subprocess.run(["bash", str(ROOT / "tools" / "system-packages.sh")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "installing" not in done.stdout
+
+
+@pytest.mark.slow
+def test_the_wheel_alone_builds_a_factsheet_from_elsewhere(tmp_path):
+    """Templates, fonts, reference tables, the sample and the lock all travel in the wheel: installed
+    into a venv of its own, with the locked libraries but no source tree, it builds a factsheet."""
+    import sys
+    import sysconfig
+    import zipfile
+
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", dist, ROOT],
+                   check=True, capture_output=True)
+    (wheel,) = dist.glob("fiches-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if n.startswith(("tests/", "benchmarks/"))]
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel], check=True, capture_output=True)
+    # The locked libraries of this venv, but not its editable fiches: a path line in a .pth file adds
+    # the folder without reading the .pth files in it (where the editable install points to src/).
+    packages = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    ours = sysconfig.get_path("purelib")
+    (Path(packages) / "locked-libraries.pth").write_text(ours + "\n", encoding="utf-8")
+    where = tmp_path / "elsewhere"
+    where.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("FICHES_", "PYTHONPATH"))}
+    origin = subprocess.run([python, "-c", "import fiches; print(fiches.__file__)"], cwd=where, env=env, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert origin.startswith(packages), origin  # the wheel's fiches, not the source tree
+    done = subprocess.run([venv / "bin" / "fiches", "build", "12", "--source", "sample", "--out", "out", "--data-dir", "data", "--jobs", "1"],
+                          cwd=where, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (where / "out" / "2024" / "departements" / "12-aveyron.pdf").stat().st_size > 50_000
+    assert json_of(where / "out" / "2024" / "departements" / "12-aveyron.json")["provenance"]["lock_sha256"] == config.lock_digest()
+
+
+def json_of(path: Path) -> dict:
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8"))
