@@ -271,6 +271,17 @@ def test_list_one_level(cli):
     assert "76 Occitanie" in regions and "12 Aveyron" not in regions and len(regions) == 13
     years = cli("list", "--niveau", "annees").stdout
     assert "Aveyron" not in years and "2025" in years
+    assert "4 derniers trimestres : aucun (pas de dernière publication en cache" in " ".join(years.split())
+
+
+def test_list_names_the_last_four_quarters_a_build_can_cover(cli, tmp_path):
+    from fiches.config import Settings
+    from fiches.sources import sample
+
+    data = tmp_path / "data"
+    sample.ensure_sample(Settings(data_dir=data))
+    years = cli("list", "--niveau", "annees", "--data-dir", str(data / "sample")).stdout
+    assert "4 derniers trimestres : T4 2024 – T3 2025 (build --period 12m)" in " ".join(years.split())
 
 
 def test_list_as_tsv_keeps_every_line_whole(cli):

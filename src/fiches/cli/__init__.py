@@ -329,7 +329,8 @@ def list_(
             section(f"Territoires d’industrie ({tis.description})", [(ti.id, f"{ti.name} ({', '.join(ti.departements)})") for ti in tis.entries])
         if "annees" in parts:
             local = ", ".join(map(str, checks.local_years(settings))) or "aucune (fiches fetch)"
-            section("Années", [("en cache :", local), ("au catalogue :", ", ".join(map(str, checks.catalogue_years()))),
+            section("Années", [("en cache :", local), ("4 derniers trimestres :", checks.latest_quarters(settings)),
+                               ("au catalogue :", ", ".join(map(str, checks.catalogue_years()))),
                                ("échantillon :", ", ".join(map(str, checks.sample_years())) + " (chiffres fictifs, --source sample)")])
     except FichesError as exc:
         _fail(exc)

@@ -114,6 +114,17 @@ def local_years(settings: Settings) -> list[int]:
     return load_manifest(settings.data_dir).available_years()
 
 
+def latest_quarters(settings: Settings) -> str:
+    """The last four quarters `build --period 12m` would cover, or why there are none."""
+    from fiches.sources.store import ROLLING, latest_span, load_manifest, span_text
+
+    manifest = load_manifest(settings.data_dir)
+    if not any(d.get("kind") == ROLLING for d in manifest.datasets.values()):
+        return "aucun (pas de dernière publication en cache : fiches fetch)"
+    span = latest_span(manifest)
+    return f"{span_text(span)} (build --period 12m)" if span else "incomplets pour l'un des flux"
+
+
 def catalogue_years() -> list[int]:
     from fiches.sources.catalogue import catalogue
 
