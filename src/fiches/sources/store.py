@@ -340,7 +340,7 @@ def read_year_totals(manifest: Manifest, year: int) -> pd.DataFrame:
 
 def describe(manifest: Manifest, year: int, entry: dict) -> dict:
     """A year's provenance: per flow, the publications its quarters come from, and what was set aside."""
-    sources, archives, bad = {}, {}, {"rows": 0, "value": 0, "total": 0}
+    sources, archives, bad, counted = {}, {}, {"rows": 0, "value": 0, "total": 0}, set()
     for flow, items in entry.get("sources", {}).items():
         for item in items:
             dataset = manifest.datasets.get(item["dataset"], {})
@@ -349,9 +349,13 @@ def describe(manifest: Manifest, year: int, entry: dict) -> dict:
             sources.setdefault(flow, []).append({
                 "dataset": item["dataset"], "kind": dataset.get("kind"), "vintage": dataset.get("vintage"),
                 "archive": name, "sha256": dataset.get("archive"), "quarters": list(item["quarters"]),
+                **({"year": item["year"]} if "year" in item else {}),  # a period's quarters span two years
             })
             archives[dataset.get("archive", "")] = {"name": name, "sha256": dataset.get("archive", ""),
                                                     "url": (archive.get("sources") or [{}])[-1].get("url")}
+            if item["dataset"] in counted:  # a dataset giving quarters of two years: its set-aside rows once
+                continue
+            counted.add(item["dataset"])
             if dataset.get("bad_rows"):
                 bad["rows"] += int(dataset["bad_rows"])
                 bad["value"] += int(dataset.get("bad_value", 0))
@@ -448,20 +452,9 @@ def read_span(manifest: Manifest, span: list[tuple[int, int]], *, is_sample: boo
     if not pieces:
         return None
     frame = summed(pa.concat_tables(pieces)).select(COLUMNS).to_pandas(strings_to_categorical=True)
-    meta = describe(manifest, end, {"sources": {}, "quarters": {flow: [1, 2, 3, 4] for flow in FLOWS}})
-    sources: dict[str, list[dict]] = {}
-    for flow, year, dataset_id, take in items:
-        dataset = manifest.datasets.get(dataset_id, {})
-        archive = manifest.archives.get(dataset.get("archive", ""), {})
-        name = (archive.get("names") or [dataset.get("archive", "")[:12]])[-1]
-        sources.setdefault(flow, []).append({"dataset": dataset_id, "kind": dataset.get("kind"), "vintage": dataset.get("vintage"),
-                                             "archive": name, "sha256": dataset.get("archive"), "quarters": take, "year": year})
-    once = {flow: sorted({d for f, _, d, _ in items if f == flow}) for flow in FLOWS}  # a dataset's set-aside rows, once
-    whole = describe(manifest, end, {"sources": {flow: [{"dataset": d, "quarters": []} for d in ids] for flow, ids in once.items()}})
+    sources = {flow: [{"dataset": d, "quarters": take, "year": year} for f, year, d, take in items if f == flow] for flow in FLOWS}
+    meta = describe(manifest, end, {"sources": sources, "quarters": {flow: [1, 2, 3, 4] for flow in FLOWS}})
     meta.update(
-        sources=sources,
-        archives=whole["archives"],
-        bad_rows=whole["bad_rows"],
         complete=True,
         final=all(manifest.datasets.get(d, {}).get("kind") == ANNUAL for _, _, d, _ in items),
         span=[list(item) for item in span],
