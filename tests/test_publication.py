@@ -208,7 +208,7 @@ def _edition(tmp_path: Path, change) -> Path:
     (lambda t: t + '\n[unknown]\nkey = "x"\n', "clé inconnue « unknown »"),
     (lambda t: t.replace('[context]\ntitle = "Pourquoi s’y intéresser maintenant"\n', "[context]\n"), "texte obligatoire absent : « context.title »"),
     (lambda t: t.replace('email = "territoires-industrie@anct.gouv.fr"', 'email = "pas une adresse"'), "adresse électronique"),
-    (lambda t: t.replace("année {annee}.", "année {année}."), "mot à remplacer inconnu"),
+    (lambda t: t.replace("commerce extérieur, {periode}.", "commerce extérieur, {période}."), "mot à remplacer inconnu"),
     (lambda t: t.replace('date = "2026-12-01"', 'date = "décembre"'), "AAAA-MM-JJ"),
     (lambda t: t + "\n[[[", "illisible"),
 ], ids=["unknown-key", "missing-text", "bad-email", "bad-placeholder", "bad-date", "not-toml"])

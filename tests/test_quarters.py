@@ -284,6 +284,7 @@ def test_the_last_four_quarters_are_a_factsheet_labelled_everywhere(tmp_path, se
     text = " ".join(subprocess.run(["pdftotext", str(base.with_suffix(".pdf")), "-"], capture_output=True, text=True, check=True).stdout.split())
     assert "Données provisoires, 4 derniers trimestres : T4 2024 – T3 2025" in text
     assert "par rapport à T4 2023 – T3 2024" in text and "Période des données" in text
+    assert "commerce extérieur, quatre derniers trimestres, T4 2024 – T3 2025." in text and "année T4" not in text
     workbook = load_workbook(base.with_suffix(".xlsx"), read_only=True)
     assert workbook.properties.title == f"Commerce extérieur – Aveyron – {LABEL}"
     page = base.with_suffix(".html").read_text(encoding="utf-8")

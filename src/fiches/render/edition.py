@@ -33,7 +33,7 @@ SCHEMA: dict = {
     "links": ("list", {"label": "text", "url": "url"}),
     "contact": {"label": "text", "email": "email"},
 }
-PLACEHOLDERS = ("territoire", "le_territoire", "du_territoire", "dans_territoire", "annee")
+PLACEHOLDERS = ("territoire", "le_territoire", "du_territoire", "dans_territoire", "annee", "periode")
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ def words(territory, year: int | str) -> dict[str, str]:
     return {
         "territoire": territory.name, "le_territoire": territory.the_name, "du_territoire": territory.of_name,
         "dans_territoire": territory.in_name, "annee": str(year),
+        "periode": f"année {year}" if str(year).isdigit() else f"quatre derniers trimestres, {year}",
     }
 
 
