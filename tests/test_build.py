@@ -116,7 +116,7 @@ def test_the_spreadsheet_holds_the_json_figures(built):
     assert "Etalab 2.0" in readme["Licence"] and "M€" in readme["Unités"]
     assert ("DGDDI" in readme["Source"]) != data["sample"] and ("fictifs" in readme["Source"]) == data["sample"]
     assert "CAF" in readme["Importations, exportations"] and readme["Publications"].count("SHA-256") == 2
-    assert full["Partenaires"]["C2"].number_format == '#,##0.0,," M€"' and full["Parts"]["B3"].number_format == "0.0%"
+    assert full["Partenaires"]["C2"].number_format == '#,##0.0,," M€"' and full["Parts"]["B3"].number_format == "0.00%"
     assert all(full[name].freeze_panes == "A2" for name in full.sheetnames)
     assert [(r[1], r[3]) for r in rows("Activités") if r[0] == "Exportations"] == [(a["code"], a["value_eur"]) for a in data["exports"]["activities"]]
     flows = [

@@ -136,7 +136,11 @@ def test_corse_is_its_own_region_and_is_not_compared_with_itself(built):
     text = _flat(built / "departements" / "20-corse.pdf")
     assert "100,0 %" not in text.replace("\u00a0", " ") and "Part de la région" not in text
     assert "Exportations : comparaison avec la France" in text and "comparaison avec la Corse" not in text
-    assert "forme à elle seule une région" in text
+    assert "Une région, deux départements réunis" in text and "Corse-du-Sud et la Haute-Corse" in text
+    assert "d’un seul département" not in text and "du département dans sa région" not in text
+    assert "son poids en France" in text and "La Corse est ici l’échelon le plus fin" in text
+    reunion = _flat(built / "departements" / "974-la-reunion.pdf")
+    assert "forme à elle seule une région" in reunion and "du département dans sa région" not in reunion and "son poids en France" in reunion
 
 
 def test_monaco_is_said_where_it_counts(built):
@@ -145,6 +149,8 @@ def test_monaco_is_said_where_it_counts(built):
         # (pdftotext joins a word cut at its hyphen at a line's end without the hyphen)
         assert "les échanges de Monaco sont comptés dans la région ProvenceAlpesCôte d’Azur" in _flat(pdf).replace("-", ""), pdf.name
     assert "Monaco" not in _flat(built / "departements" / "12-aveyron.pdf")
+    region_text = _flat(built / "regions" / "93-provence-alpes-cote-d-azur.pdf")
+    assert "Monaco (échanges comptés avec la région)" in region_text and "(99)" not in region_text
 
 
 def test_regions_are_shown_with_their_insee_codes_and_speak_of_the_region(built):

@@ -15,5 +15,5 @@ def build(history: tuple[YearTotals, ...]) -> Figure:
 
 
 def alt_text(history: tuple[YearTotals, ...], territory) -> str:
-    years = "; ".join(f"{h.year} : exportations {meur(h.exports)}, importations {meur(h.imports)}" for h in history)
+    years = "\u00a0; ".join(f"{h.year} : exportations {meur(h.exports)}, importations {meur(h.imports)}" for h in history)
     return f"Exportations et importations {territory.of_name} de {history[0].year} à {history[-1].year}. {years}."

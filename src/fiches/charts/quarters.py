@@ -20,6 +20,6 @@ def build(latest: LatestQuarters) -> Figure:
 def alt_text(latest: LatestQuarters, territory) -> str:
     """One line: the span, then each quarter's figures."""
     quarters = latest.quarters
-    figures = "; ".join(f"{q.label}{'' if q.final else ' (provisoire)'} : exportations {meur(q.exports)}, importations {meur(q.imports)}"
+    figures = "\u00a0; ".join(f"{q.label}{'' if q.final else ' (provisoire)'} : exportations {meur(q.exports)}, importations {meur(q.imports)}"
                         for q in quarters)
     return f"Exportations et importations {territory.of_name} par trimestre, de {quarters[0].label} à {quarters[-1].label}. {figures}."

@@ -8,7 +8,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 import pandas as pd
 
-from fiches.reference.geography import FRANCE, OVERSEAS_GROUP, Territory, region, region_of
+from fiches.reference.geography import FRANCE, MONACO, OVERSEAS_GROUP, Territory, region, region_of
 from fiches.reference.geography import departement_or_monaco as departement_territory
 from fiches.reference.labels import a129_short, country_short
 from fiches.reference.territoires import TiList, territoires_in
@@ -146,6 +146,11 @@ class Member:
     imports: int
     export_share: float  # % of the whole's exports
     import_share: float
+
+    @property
+    def is_monaco(self) -> bool:
+        """Monaco: counted in its région by the customs, but not one of its départements (no factsheet)."""
+        return self.code == MONACO
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ DEFAULT = TEMPLATES_DIR / "edition.toml"
 SCHEMA: dict = {
     "name": "text", "date": "text", "publisher": "text", "logo": "optional",
     "title": {"main": "text", "programme": "text"},
-    "introduction": {"departement": "text", "region": "text", "france": "text"},
+    "introduction": {"departement": "text", "region": "text", "france": "text", "single_region": "optional"},
     "context": {"title": "text", "text": "text"},
     "caveats": ("list", {"title": "text", "text": "text"}),
     "source": {"title": "text", "text": "text"},
-    "territories": {"overseas": "text", "single_region": "text", "monaco": "text"},
+    "territories": {"overseas": "text", "single_region": "text", "corse": "optional", "monaco": "text"},
     "practical": {"title": "text", "purpose": "text", "programme": "text"},
     "links": ("list", {"label": "text", "url": "url"}),
     "contact": {"label": "text", "email": "email"},

@@ -79,7 +79,7 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
 
     readme(fs, sheet)
     note = " (échantillon synthétique, chiffres fictifs)" if fs.is_sample else ""
-    share_formats = (None, "pct1", None)
+    share_formats = (None, "pct2", None)  # the national shares are printed with two decimals
     sheet("Synthèse", ["Indicateur", "Valeur", "Texte imprimé"], [
         ["Exportations" + note, fs.exports.total, formatting.meur(fs.exports.total)],
         ["Importations" + note, fs.imports.total, formatting.meur(fs.imports.total)],
@@ -103,9 +103,9 @@ def write_xlsx(path: Path, fs: Factsheet) -> None:
         ("Exportations vers les États-Unis", "exports_us", "pct1"), ("Exportations vers l’Union européenne", "exports_eu", "pct1"),
         ("Exportations vers la Chine", "exports_china", "pct1"), ("Importations venant de Chine", "imports_china", "pct1"),
         ("Premier client", "top_partner", None), ("Part du premier client", "top_partner_share", "pct1"),
-        ("Part des cinq premiers clients", "top5_partners_share", "pct1"), ("Concentration des clients (HHI, 0 à 10 000)", "partners_hhi", "int"),
+        ("Part des cinq premiers clients", "top5_partners_share", "pct1"), ("Concentration des clients (IHH, 0 à 10 000)", "partners_hhi", "int"),
         ("Premier produit exporté", "top_product", None), ("Part du premier produit", "top_product_share", "pct1"),
-        ("Part des cinq premiers produits", "top5_products_share", "pct1"), ("Concentration des produits (HHI, 0 à 10 000)", "products_hhi", "int"),
+        ("Part des cinq premiers produits", "top5_products_share", "pct1"), ("Concentration des produits (IHH, 0 à 10 000)", "products_hhi", "int"),
         ("Taux de couverture (exportations / importations)", "coverage", "pct1"),
     ]
     ws = workbook.create_sheet("Exposition")
@@ -215,7 +215,7 @@ class _DatedZip(zipfile.ZipFile):
 def readme(fs: Factsheet, sheet) -> None:
     """The first sheet: what the workbook holds, where it comes from, its units and definitions."""
     origin = fs.provenance
-    publications = "; ".join(
+    publications = "\u00a0; ".join(
         f"{'exportations' if p.flow == 'E' else 'importations'} : {'fichier annuel, données définitives' if p.is_final else 'dernière publication, données provisoires'}"
         f"{f' (publication {p.vintage})' if p.vintage else ''}, {quarters_text(p.quarters)}{f' {p.year}' if p.year else ''}, {p.archive} (SHA-256 {p.sha256})"
         for p in origin.publications
@@ -229,7 +229,7 @@ def readme(fs: Factsheet, sheet) -> None:
         ["Importations, exportations", "Importations valorisées CAF (coût, assurance, fret), exportations FAB (franco à bord), hors matériel militaire, données brutes de collecte"],
         ["Solde", "Exportations − importations"],
         ["Part régionale, nationale", "Part du territoire dans le même flux de sa région, de la France (somme de tous les départements des mêmes fichiers)"],
-        ["Concentration (HHI)", "Indice de Herfindahl-Hirschman, de 0 (échanges très dispersés) à 10 000 (un seul partenaire ou produit)"],
+        ["Concentration (IHH)", "Indice de Herfindahl-Hirschman (IHH), de 0 (échanges très dispersés) à 10 000 (un seul partenaire ou produit)"],
         ["Produits", "Nomenclature agrégée A129 (NA 2008) ; pays : géonomenclature de l’Union européenne"],
         ["Publications", publications or "–"],
         ["Derniers trimestres", (f"Feuilles « Trimestres » et « Trimestres sur un an » : {fs.latest.quarters[0].label} – "
