@@ -6,7 +6,7 @@ from fiches.charts.style import EXPORTS_SHADES, EXPORTS_VIOLET, FONT_FAMILY, IMP
 from fiches.model.formatting import meur, percent
 from fiches.model.indicators import Activity
 
-WIDTH, HEIGHT = 720, 440
+WIDTH, HEIGHT = 720, 400  # with the balance chart on one page
 MIN_TEXT = 9  # smaller labels are dropped rather than shrunk further or spilled
 #: Below this share of the chart's area a tile cannot hold a label at MIN_TEXT: it gets none,
 #: which spares the browser from measuring text that would be hidden anyway.
