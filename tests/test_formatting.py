@@ -101,3 +101,11 @@ def test_compact_chart_labels_switch_to_billions_above_ten_billion():
     assert compact_eur(875_400_000) == f"875{NBSP}M€"
     assert compact_eur(9_999_000_000) == f"9{NBSP}999{NBSP}M€"
     assert compact_eur(170_460_000_000) == f"170,5{NBSP}Md€"
+
+
+def test_a_publication_date_reads_as_a_reader_says_it():
+    from fiches.render.templating import vintage_fr
+
+    assert vintage_fr("2025-02") == "de février 2025"
+    assert vintage_fr("2026-12-01") == "du 1er décembre 2026"
+    assert vintage_fr("inconnue") == "inconnue"

@@ -151,6 +151,8 @@ def test_monaco_is_said_where_it_counts(built):
     assert "Monaco" not in _flat(built / "departements" / "12-aveyron.pdf")
     region_text = _flat(built / "regions" / "93-provence-alpes-cote-d-azur.pdf")
     assert "Monaco (échanges comptés avec la région)" in region_text and "(99)" not in region_text
+    france = _flat(built / "france" / "FR-france.pdf")
+    assert "Occitanie (76)" in france and "La Réunion (974)" in france and "Classés par montant des échanges" in france
 
 
 def test_regions_are_shown_with_their_insee_codes_and_speak_of_the_region(built):

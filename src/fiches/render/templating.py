@@ -34,6 +34,15 @@ def french_date(iso_date: str) -> str:
     return f"{day}{'er' if day == 1 else ''} {FRENCH_MONTHS[month - 1]} {year}"
 
 
+def vintage_fr(vintage: str) -> str:
+    """When a publication came out, as "publication …" goes on: "2025-02" -> "de février 2025",
+    "2026-12-02" -> "du 2 décembre 2026"."""
+    if re.fullmatch(r"\d{4}-\d{2}", vintage):
+        year, month = (int(part) for part in vintage.split("-"))
+        return f"de {FRENCH_MONTHS[month - 1]} {year}"
+    return f"du {french_date(vintage)}" if re.match(r"\d{4}-\d{2}-\d{2}", vintage) else vintage
+
+
 def join_fr(items) -> str:
     """ "le Cantal", "le Cantal et le Lot", "l’Ain, le Jura et la Savoie"."""
     items = list(items)
@@ -64,6 +73,7 @@ def environment() -> jinja2.Environment:
         number=formatting.number,
         file_size=formatting.file_size,
         french_date=french_date,
+        vintage=vintage_fr,
         quarters=quarters_text,
         md=_paragraphs,
         join_fr=join_fr,
