@@ -214,7 +214,7 @@ def test_region_and_france_pages(level):
     assert {"balance", "treemap", "exports", "imports"} <= set(figures)
     assert not any(name.endswith("_region") for name in figures)  # neither has a région above it
     assert any(name.endswith("_france") for name in figures) == (level == "region")  # France is not compared with itself
-    assert ("Part de la France" in page) == (level == "region")
+    assert ("Part dans la France entière" in page) == (level == "region")
     assert "Territoires d'industrie du département" not in page
     assert ("Les départements de la région" if level == "region" else "Les régions") in page
     assert all(f'data-figure="{name}"' in page for name in figures)

@@ -128,13 +128,13 @@ def test_overseas_departements_show_their_codes_and_say_what_their_figures_cover
     text = _flat(built / "departements" / "974-la-reunion.pdf")
     assert "(974)" in text and "9D" not in text
     assert "ne portent que sur ses échanges avec l’étranger" in text
-    assert "Départements d’outre-mer" not in text and "Part de la région" not in text and "comparaison avec la France" in text
+    assert "Départements d’outre-mer" not in text and "Part dans la région" not in text and "comparaison avec la France" in text
     assert not list((built / "regions").glob("*outre*"))
 
 
 def test_corse_is_its_own_region_and_is_not_compared_with_itself(built):
     text = _flat(built / "departements" / "20-corse.pdf")
-    assert "100,0 %" not in text.replace("\u00a0", " ") and "Part de la région" not in text
+    assert "100,0 %" not in text.replace("\u00a0", " ") and "Part dans la région" not in text
     assert "Exportations : comparaison avec la France" in text and "comparaison avec la Corse" not in text
     assert "Une région, deux départements réunis" in text and "Corse-du-Sud et la Haute-Corse" in text
     assert "d’un seul département" not in text and "du département dans sa région" not in text
