@@ -109,3 +109,13 @@ def test_a_publication_date_reads_as_a_reader_says_it():
     assert vintage_fr("2025-02") == "de février 2025"
     assert vintage_fr("2026-12-01") == "du 1er décembre 2026"
     assert vintage_fr("inconnue") == "inconnue"
+
+
+def test_treemap_labels_are_wrapped_without_cutting_a_word_or_leaving_one_alone():
+    from fiches.charts import treemap
+    from fiches.charts.style import plotly_text
+
+    for label in ("Équipements de communication", "Produits pharmaceutiques de base", "Machines-outils", "Cuir et chaussures"):
+        lines = plotly_text(label, treemap.WRAP, break_words=False).split("<br>")
+        assert " ".join(lines) == label  # every word whole, hyphenated names too
+        assert all(len(line) > 3 for line in lines), lines

@@ -26,10 +26,15 @@ NEGATIVE_RED = "#c0262d"
 TEXT = "#1d1d1f"
 
 
-def plotly_text(text: str, width: int | None = None) -> str:
+def plotly_text(text: str, width: int | None = None, *, break_words: bool = True) -> str:
     """A label as plotly shows it: markup-like text escaped (plotly reads a subset of HTML),
-    optionally wrapped on lines of at most `width` characters."""
-    lines = textwrap.wrap(text, width, break_long_words=True) if width else [text]
+    optionally wrapped on lines of at most `width` characters (a longer word is cut, unless not
+    `break_words`: it then has a line of its own)."""
+    lines = textwrap.wrap(text, width, break_long_words=break_words, break_on_hyphens=False) if width else [text]
+    if not break_words:  # no short word alone on its line ("de", "et"): it joins the line before
+        for index in range(len(lines) - 1, 0, -1):
+            if len(lines[index]) <= 3:
+                lines[index - 1 : index + 1] = [f"{lines[index - 1]} {lines[index]}"]
     return "<br>".join(html.escape(line, quote=False) for line in lines or [""])
 
 

@@ -11,8 +11,9 @@ MIN_TEXT = 9  # smaller labels are dropped rather than shrunk further or spilled
 #: Below this share of the chart's area a tile cannot hold a label at MIN_TEXT: it gets none,
 #: which spares the browser from measuring text that would be hidden anyway.
 MIN_LABELLED_AREA = 0.004
-#: Labels are wrapped on lines of this many characters, so that tall narrow tiles can hold them.
-WRAP = 16
+#: Labels are wrapped on lines of this many characters, so that tall narrow tiles can hold them;
+#: a longer word keeps its own line, never cut without a hyphen.
+WRAP = 11
 TILE_TEXT = "<b>%{label}</b><br>%{text}"
 
 
@@ -65,12 +66,12 @@ def build(imports: tuple[Activity, ...], exports: tuple[Activity, ...], interact
         hovers.append(f"<b>{labels[-1]}</b><br>{meur(total)} · {percent(100 * total / grand_total)} des échanges")
         for rank, activity in enumerate(activities):
             ids.append(f"{key}/{activity.code}")
-            labels.append(plotly_text(activity.label, WRAP))
+            labels.append(plotly_text(activity.label, WRAP, break_words=False))
             parents.append(key)
             values.append(activity.value)
             colours.append(shades[min(rank // 2, len(shades) - 1)])
             fonts.append(text_colour(colours[-1]))
-            texts.append(plotly_text(f"{meur(activity.value)} · {percent(activity.share)}"))
+            texts.append(f"{plotly_text(meur(activity.value))}<br>{plotly_text(percent(activity.share))}")  # two short lines
             templates.append(TILE_TEXT if activity.value >= MIN_LABELLED_AREA * grand_total else "")
             hovers.append(
                 f"<b>{plotly_text(activity.label)}</b><br>"
