@@ -213,6 +213,12 @@ def test_discover_then_build_gives_newest_year_its_change_and_the_latest_quarter
     text = subprocess.run(["pdftotext", str(out / "2024" / "departements" / "12-aveyron.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Les derniers trimestres" in text and "T4 2024 – T3 2025" in text
+    # The provisional quarters shown beyond the year name their publication and its checksum.
+    rolling = document["provenance"]["quarter_publications"]
+    assert {(p["flow"], p["year"], tuple(p["quarters"]), p["kind"]) for p in rolling} == {("E", 2025, (1, 2, 3), "rolling"), ("I", 2025, (1, 2, 3), "rolling")}
+    assert all(p["archive"] == sample.ROLLING_NAME for p in rolling)
+    flat = " ".join(text.split())
+    assert "Derniers trimestres, exportations dernière publication, données provisoires" in flat and rolling[0]["sha256"] in flat
     from openpyxl import load_workbook
 
     workbook = load_workbook(out / "2024" / "departements" / "12-aveyron.xlsx", read_only=True)
@@ -230,7 +236,7 @@ def test_no_latest_quarters_section_without_a_rolling_publication(tmp_path, serv
     result = cli("build", "12", "--source", "douanes", "--data-dir", data, "--out", out, "--jobs", "1", network=QUICK)
     assert result.exit_code == 0, result.output
     document = json.loads((out / "2024" / "departements" / "12-aveyron.json").read_text(encoding="utf-8"))
-    assert document["latest_quarters"] is None
+    assert document["latest_quarters"] is None and document["provenance"]["quarter_publications"] == []
     html = (out / "2024" / "departements" / "12-aveyron.html").read_text(encoding="utf-8")
     assert "quarters-section" not in html and "Les derniers trimestres" not in html
     text = __import__("subprocess").run(["pdftotext", str(out / "2024" / "departements" / "12-aveyron.pdf"), "-"], capture_output=True,

@@ -247,7 +247,8 @@ def write_front_matter(out_dir: Path, selected: Selected, build_date: str) -> No
         return
     try:
         index.write_index(folder, data.meta.get("period") or data.year, build_date)
-        origin = asdict(provenance(data, __version__, build_date, selected.comparison_note, previous=selected.previous))
+        origin = asdict(provenance(data, __version__, build_date, selected.comparison_note, previous=selected.previous,
+                                    quarters_sources=selected.quarters_sources))
         origin["archives"] = [{"name": name, "sha256": digest} for name, digest in origin["archives"]]
         origin["quarters"] = {flow: list(quarters) for flow, quarters in origin["quarters"]}
         origin["is_sample"] = data.is_sample

@@ -79,7 +79,7 @@ class Builder:
         self.edition = edition.load(Path(job.edition) if job.edition else None)
         self.tis = selected.tis or embedded()
         self.provenance = dataclasses.replace(
-            provenance(self.trade, __version__, job.build_date, selected.comparison_note),
+            provenance(self.trade, __version__, job.build_date, selected.comparison_note, quarters_sources=selected.quarters_sources),
             territoires_list=self.tis.description, edition=self.edition.name, edition_date=self.edition.date,
             lock_sha256=lock_digest(), chromium=chromium_version(),
         )

@@ -341,6 +341,8 @@ class Provenance:
     edition_date: str = ""
     lock_sha256: str = ""  # SHA-256 of the locked runtime dependencies
     chromium: str = ""  # version of the browser that drew the charts
+    #: The provisional publications "Les derniers trimestres" take beyond the year (none for a period: they are its own).
+    quarter_publications: tuple[Publication, ...] = ()
     period: str = ""  # "T4 2025 – T3 2026" for the last four quarters (--period 12m); "" for a calendar year
     previous_period: str = ""  # the same four quarters a year earlier
 
@@ -746,7 +748,7 @@ def _publications(meta: dict) -> tuple[Publication, ...]:
 
 
 def provenance(data: TradeYear | YearData, tool_version: str, build_date: str, comparison_note: str | None = None,
-               previous: YearData | None = None) -> Provenance:
+               previous: YearData | None = None, quarters_sources: dict | None = None) -> Provenance:
     meta = data.meta
     previous = previous or getattr(data, "_previous", None)
     bad = meta.get("bad_rows", {}) if isinstance(meta.get("bad_rows"), dict) else {}
@@ -766,6 +768,7 @@ def provenance(data: TradeYear | YearData, tool_version: str, build_date: str, c
         bad_value=int(bad.get("value", 0)),
         bad_share=100.0 * bad.get("value", 0) / bad["total"] if bad.get("total") else 0.0,
         comparison_note=comparison_note,
+        quarter_publications=_publications(quarters_sources or {}) if not meta.get("period") else (),
         period=str(meta.get("period", "")),
         previous_period=str(previous.meta.get("period", "")) if previous is not None else "",
     )

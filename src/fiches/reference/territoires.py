@@ -46,7 +46,7 @@ class TiList:
     """The list a build uses, and how its provenance names it."""
 
     entries: tuple[TerritoireIndustrie, ...]
-    description: str  # "liste officielle … (ANCT), du 4 juillet 2024" or "table intégrée, compilée le …"
+    description: str  # "liste officielle … (ANCT), du 4 juillet 2024" or "table intégrée à l’outil, compilée le 2026-12-02"
     official: bool
 
     def in_departement(self, code: str) -> tuple[TerritoireIndustrie, ...]:
@@ -61,7 +61,7 @@ def embedded() -> TiList:
         for row in csv.DictReader(handle):
             codes = tuple(code.strip() for code in row["departements"].split(";") if code.strip())
             entries.append(TerritoireIndustrie(row["id"].strip(), row["ti_name"].strip().replace("'", "’"), codes, row["source"].strip()))
-    return TiList(tuple(sorted(entries, key=lambda t: t.name)), f"table intégrée à fiches, compilée le {EMBEDDED_DATE}", False)
+    return TiList(tuple(sorted(entries, key=lambda t: t.name)), f"table intégrée à l’outil, compilée le {EMBEDDED_DATE}", False)
 
 
 def departement_of_commune(code: str) -> str | None:

@@ -43,6 +43,19 @@ def vintage_fr(vintage: str) -> str:
     return f"du {french_date(vintage)}" if re.match(r"\d{4}-\d{2}-\d{2}", vintage) else vintage
 
 
+_WORDS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix")
+
+
+def in_words(number: int) -> str:
+    """Small counts in words, as French prose writes them ("trois départements"); digits from 11."""
+    return _WORDS[number] if 0 <= number < len(_WORDS) else str(number)
+
+
+def dates_fr(text: str) -> str:
+    """Every ISO date in a text as a reader says it: "compilée le 2026-12-02" -> "compilée le 2 décembre 2026"."""
+    return re.sub(r"\b\d{4}-\d{2}-\d{2}\b", lambda match: french_date(match.group(0)), str(text))
+
+
 def join_fr(items) -> str:
     """ "le Cantal", "le Cantal et le Lot", "l’Ain, le Jura et la Savoie"."""
     items = list(items)
@@ -74,6 +87,8 @@ def environment() -> jinja2.Environment:
         file_size=formatting.file_size,
         french_date=french_date,
         vintage=vintage_fr,
+        in_words=in_words,
+        dates_fr=dates_fr,
         quarters=quarters_text,
         md=_paragraphs,
         join_fr=join_fr,

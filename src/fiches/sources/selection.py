@@ -19,6 +19,7 @@ from fiches.sources.store import (
     ROLLING,
     Manifest,
     YearData,
+    describe,
     load_manifest,
     quarters_path,
     quarters_text,
@@ -55,6 +56,8 @@ class Selected:
     quarters: object | None = None
     #: The cache file they come from and its SHA-256, for the build key.
     quarters_file: tuple = ()
+    #: The provisional (rolling) publications those quarters take, as store.describe gives them.
+    quarters_sources: dict | None = None
 
     @property
     def series_files(self) -> tuple:
@@ -111,7 +114,8 @@ def _load(settings: Settings, source: str, year: int | None, period: str = "anne
 
     quarters, quarters_file = _quarters(manifest)
     return Selected(current, previous, source, warning, history=history, history_archives=archives, comparison_note=note,
-                    tis=load_list(settings.data_dir), quarters=quarters, quarters_file=quarters_file)
+                    tis=load_list(settings.data_dir), quarters=quarters, quarters_file=quarters_file,
+                    quarters_sources=_rolling_sources(manifest) if quarters is not None else None)
 
 
 def _load_span(settings: Settings, manifest: Manifest, source: str) -> Selected:
@@ -132,6 +136,17 @@ def _load_span(settings: Settings, manifest: Manifest, source: str) -> Selected:
     quarters, quarters_file = _quarters(manifest)
     return Selected(current, previous, source, None, comparison_note=note, tis=load_list(settings.data_dir),
                     quarters=quarters, quarters_file=quarters_file)
+
+
+def _rolling_sources(manifest: Manifest) -> dict:
+    """The provisional publications the latest quarters take, with the quarters of each year taken."""
+    items: dict[str, list[dict]] = {}
+    for key in sorted(manifest.years, key=int):
+        for flow, sources in manifest.years[key].get("sources", {}).items():
+            for source in sources:
+                if manifest.datasets.get(source["dataset"], {}).get("kind") == ROLLING:
+                    items.setdefault(flow, []).append({"dataset": source["dataset"], "quarters": source["quarters"], "year": int(key)})
+    return describe(manifest, 0, {"sources": items})
 
 
 def _quarters(manifest: Manifest) -> tuple[object | None, tuple]:
