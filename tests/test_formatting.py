@@ -119,3 +119,10 @@ def test_treemap_labels_are_wrapped_without_cutting_a_word_or_leaving_one_alone(
         lines = plotly_text(label, treemap.WRAP, break_words=False).split("<br>")
         assert " ".join(lines) == label  # every word whole, hyphenated names too
         assert all(len(line) > 3 for line in lines), lines
+
+
+def test_a_run_of_quarters_breaks_only_after_its_dash():
+    from fiches.render.templating import quarter_nbsp
+
+    assert quarter_nbsp("T4 2023 – T3 2024") == "T4\u00a02023\u00a0– T3\u00a02024"
+    assert quarter_nbsp("par rapport à 2023") == "par rapport à 2023"

@@ -56,6 +56,13 @@ def dates_fr(text: str) -> str:
     return re.sub(r"\b\d{4}-\d{2}-\d{2}\b", lambda match: french_date(match.group(0)), str(text))
 
 
+def quarter_nbsp(text: str) -> str:
+    """A quarter never cut from its year ("T3 2025"), and a run of quarters cut only after its dash:
+    "T4 2024 –" / "T3 2025", never "T4 2024" / "– T3 2025"."""
+    text = re.sub(r"\b(T\d) (\d{4})\b", "\\1\u00a0\\2", str(text))
+    return re.sub(r"(\d{4}) – (T\d)", "\\1\u00a0– \\2", text)
+
+
 def join_fr(items) -> str:
     """ "le Cantal", "le Cantal et le Lot", "l’Ain, le Jura et la Savoie"."""
     items = list(items)
@@ -93,6 +100,6 @@ def environment() -> jinja2.Environment:
         md=_paragraphs,
         join_fr=join_fr,
         capitalize_first=lambda text: text[:1].upper() + text[1:],  # unlike `capitalize`, leaves the rest as is
-        quarter_nbsp=lambda text: re.sub(r"\b(T\d) (\d{4})\b", "\\1\u00a0\\2", str(text)),  # "T3 2025" never cut in two
+        quarter_nbsp=quarter_nbsp,
     )
     return env
