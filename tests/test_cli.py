@@ -10,11 +10,11 @@ import typer
 from typer.core import TyperCommand
 
 from fiches import __version__
-from fiches.cli import checks as doctor
-from fiches.cli import frame as cli_frame
 from fiches.build import batch
 from fiches.build.jobs import Outcome, Report
 from fiches.cli import app
+from fiches.cli import checks as doctor
+from fiches.cli import frame as cli_frame
 from fiches.reference import territoires
 
 ENGLISH = ("Usage:", "Show this message", "Options:", "Commands:", "Arguments:", "env var", "default:", "[required]",

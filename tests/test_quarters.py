@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import send
+
 from fiches.config import Network, Settings
 from fiches.errors import FetchError
 from fiches.model.indicators import latest_quarters

@@ -125,9 +125,9 @@ def _build(settings: Settings, territories: list[Territory], selected, out_dir: 
            on_done, started: float, edition: Path | None = None) -> Report:
     job = Job(str(settings.data_dir), selected.source, selected.current.year, str(out_dir), keep_html, force, templating.build_date(),
               command_pid=os.getpid(), edition=str(Path(edition).resolve()) if edition else None,
-              period="12m" if selected.current.meta.get("period") else "annee")
+              period="12m" if selected.current.period else "annee")
     folder = year_dir(out_dir, folder_name(selected.current))
-    what = selected.current.meta.get("period") or str(job.year)
+    what = selected.current.period or str(job.year)
     the_edition = load_edition(edition)
     inputs = build_inputs(the_edition, selected.tis or embedded())
     data_codes = set(TradeYear.codes_in(selected.current))
@@ -246,7 +246,7 @@ def write_front_matter(out_dir: Path, selected: Selected, build_date: str) -> No
     if not folder.is_dir():
         return
     try:
-        index.write_index(folder, data.meta.get("period") or data.year, build_date)
+        index.write_index(folder, data.period or data.year, build_date)
         origin = asdict(provenance(data, __version__, build_date, selected.comparison_note, previous=selected.previous,
                                     quarters_sources=selected.quarters_sources))
         origin["archives"] = [{"name": name, "sha256": digest} for name, digest in origin["archives"]]

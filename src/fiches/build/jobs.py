@@ -65,7 +65,7 @@ class Report:
 
 def folder_name(data: YearData) -> str:
     """A build's folder: its year ("2024"), or its last four quarters ("4-derniers-trimestres-T4-2025-T3-2026")."""
-    tag = period_tag(data.meta)
+    tag = period_tag(data.period)
     return f"4-derniers-trimestres-{tag}" if tag else str(data.year)
 
 
@@ -77,7 +77,7 @@ def year_dir(out_dir: Path, year: int | str) -> Path:
 def output_base(out_dir: Path, data: YearData, territory: Territory) -> Path:
     """A factsheet's files, less their suffix; a period's carry it in their names: 12-aveyron-T4-2025-T3-2026."""
     folder = {"departement": "departements", "region": "regions", "france": "france", "territoire": "territoires"}[territory.level]
-    tag = period_tag(data.meta)
+    tag = period_tag(data.period)
     return year_dir(out_dir, folder_name(data)) / folder / (f"{territory.slug}-{tag}" if tag else territory.slug)
 
 

@@ -20,11 +20,10 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from fiches import __version__
+from fiches import __version__, errors
 from fiches.build import pool
 from fiches.cli.frame import CONTEXT_SETTINGS, VERBOSITY, FrenchCommand, FrenchGroup, Quiet, Verbose, choice
 from fiches.config import PERIODS, PROJECT_ROOT, SOURCES, Settings, default_data_dir
-from fiches import errors
 from fiches.errors import FichesError, RenderError, SetupError, UsageError
 from fiches.reference.geography import FRANCE, departement
 

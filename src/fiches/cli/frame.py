@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import typer
 from typer import Abort, BadParameter
-
 from typer.core import TyperCommand, TyperGroup
 
 # Click's classes, taken from where typer takes them: recent typers carry their own copy of click, older ones

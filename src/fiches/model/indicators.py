@@ -13,7 +13,7 @@ from fiches.reference.geography import departement_or_monaco as departement_terr
 from fiches.reference.labels import a129_short, country_short
 from fiches.reference.territoires import TiList, territoires_in
 from fiches.sources.douanes import Labels
-from fiches.sources.store import YearData, quarters_text
+from fiches.sources.store import YearData, period_tag, quarters_text, span_text
 
 EXPORTS, IMPORTS = "E", "I"
 OTHER = "_autres"
@@ -160,12 +160,9 @@ class YearTotals:
     imports: int
 
 
-@dataclass(frozen=True)
-class Trend:
-    """One partner's or product's value this year and the previous one."""
+class _Compared:
+    """A value and the same one a year earlier (`value`, `previous`: fields of the dataclasses below)."""
 
-    code: str
-    label: str
     value: int
     previous: int
 
@@ -176,6 +173,16 @@ class Trend:
     @property
     def percent(self) -> float | None:
         return 100.0 * self.delta / self.previous if self.previous else None
+
+
+@dataclass(frozen=True)
+class Trend(_Compared):
+    """One partner's or product's value this year and the previous one."""
+
+    code: str
+    label: str
+    value: int
+    previous: int
 
 
 @dataclass(frozen=True)
@@ -206,7 +213,7 @@ class QuarterTotals:
 
 
 @dataclass(frozen=True)
-class QuarterChange:
+class QuarterChange(_Compared):
     """One flow with one partner (or all, "*") over the latest four quarters and the same four a year earlier."""
 
     partner: str
@@ -214,14 +221,6 @@ class QuarterChange:
     flow: str
     value: int
     previous: int
-
-    @property
-    def delta(self) -> int:
-        return self.value - self.previous
-
-    @property
-    def percent(self) -> float | None:
-        return 100.0 * self.delta / self.previous if self.previous else None
 
 
 @dataclass(frozen=True)
@@ -251,11 +250,6 @@ class LatestQuarters:
 
 #: The partners whose latest quarters a factsheet follows, besides all partners: the two the context names.
 FOLLOWED_PARTNERS = ("US", "CN")
-
-
-def _period(quarters: list[tuple[int, int]]) -> str:
-    (y0, q0), (y1, q1) = quarters[0], quarters[-1]
-    return f"T{q0} {y0} – T{q1} {y1}"
 
 
 def latest_quarters(rows: pd.DataFrame | None, territory: Territory, country_label) -> LatestQuarters | None:
@@ -296,8 +290,8 @@ def latest_quarters(rows: pd.DataFrame | None, territory: Territory, country_lab
         )
     return LatestQuarters(
         tuple(QuarterTotals(y, q, value.get((y, q, EXPORTS, "*"), 0), value.get((y, q, IMPORTS, "*"), 0), final[(y, q)]) for y, q in shown),
-        _period(latest),
-        _period(earlier) if comparable else "",
+        span_text(latest),
+        span_text(earlier) if comparable else "",
         changes,
     )
 
@@ -353,12 +347,12 @@ class Provenance:
     @property
     def file_tag(self) -> str:
         """The period in a file name: "2024", or "T4-2025-T3-2026"."""
-        return self.period.replace(" – ", "-").replace(" ", "-") if self.period else str(self.year)
+        return period_tag(self.period) or str(self.year)
 
     @property
     def name_suffix(self) -> str:
         """What a period's file names add to the territory's: "-T4-2025-T3-2026", or "" for a year
-        (the same as build.jobs.output_base's, from sources.store.period_tag)."""
+        (as build.jobs.output_base's: both from sources.store.period_tag)."""
         return f"-{self.file_tag}" if self.period else ""
 
     @property

@@ -18,7 +18,8 @@ from fiches.atomic import write_synced
 from fiches.model import formatting
 from fiches.model.indicators import Dossier
 from fiches.render.edition import Edition, words
-from fiches.render.workbook import FORMATS, _DatedZip
+from fiches.render.sidecar import period_document
+from fiches.render.workbook import FORMATS, _DatedZip, data_label
 
 
 def html(dossier: Dossier, env: jinja2.Environment, edition: Edition) -> str:
@@ -32,8 +33,7 @@ def document(dossier: Dossier) -> dict:
     return {
         "territory": {"level": "territoire", "code": t.code, "name": t.name, "slug": t.slug},
         "year": dossier.year,
-        "period": {"label": dossier.provenance.period_label, "quarters": dossier.period,
-                   "provisional": not dossier.provenance.final} if dossier.provenance.period else None,
+        "period": period_document(dossier.provenance),
         "sample": dossier.is_sample,
         "exports": {"total_eur": dossier.exports, "total": formatting.meur(dossier.exports), "france_share_pct": dossier.export_france_share},
         "imports": {"total_eur": dossier.imports, "total": formatting.meur(dossier.imports), "france_share_pct": dossier.import_france_share},
@@ -87,7 +87,7 @@ def write_xlsx(path: Path, dossier: Dossier) -> None:
             ws.append(out)
 
     sheet("Lisez-moi", ["Rubrique", "Contenu"], [
-        ["Document", f"Territoire d’industrie {dossier.territory.name} – {dossier.provenance.period_label if dossier.provenance.period else f'données {dossier.year}'}"],
+        ["Document", f"Territoire d’industrie {dossier.territory.name} – {data_label(dossier.provenance)}"],
         ["Source", "Échantillon synthétique : chiffres fictifs" if dossier.is_sample else
          "Douanes françaises (DGDDI), statistiques régionales et départementales du commerce extérieur"],
         ["Licence", "Licence ouverte Etalab 2.0 ; citer « source : douanes françaises »"],

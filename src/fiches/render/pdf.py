@@ -17,10 +17,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from fiches import errors
 from fiches.atomic import atomic_path, os_error_text, write_synced
 from fiches.charts.chart import Chart
 from fiches.config import TEMPLATES_DIR
-from fiches import errors
 from fiches.errors import RenderError
 from fiches.render import accel
 from fiches.render.accel import replay, useragent
@@ -148,20 +148,18 @@ def pdf_bytes(document_html: str, slug: str, charts: dict[str, Chart], shared: I
     def parse():
         return document_class(string=document_html, base_url=base_url, url_fetcher=_weasy_fetcher(charts, extra_assets))
 
-    if not accel.enabled("replay"):
-        with _drawn_whole():
+    with _drawn_whole():
+        if not accel.enabled("replay"):
             return parse().render(font_config=font_config, **options).write_pdf(**options)
-    replayed = digests(shared)
-    if pages is not None and font_config is not None and accel.enabled("shared_pages"):
-        vouched = digests(chart for chart in charts.values() if chart.self_contained)
-        with _drawn_whole():
+        replayed = digests(shared)
+        if pages is not None and font_config is not None and accel.enabled("shared_pages"):
+            vouched = digests(chart for chart in charts.values() if chart.self_contained)
             document, reused = pages.render(parse, vouched.get, font_config, **options)
-        replayed.update(reused)
-    else:
-        with _drawn_whole():
+            replayed.update(reused)
+        else:
             document = parse().render(font_config=font_config, **options)
-    with _drawn_whole(), replay.replaying(replayed):
-        return document.write_pdf(**options)
+        with replay.replaying(replayed):
+            return document.write_pdf(**options)
 
 
 class _Errors(logging.Handler):

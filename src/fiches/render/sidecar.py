@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fiches.charts.chart import Chart
 from fiches.model import formatting
-from fiches.model.indicators import Factsheet, SankeyModel
+from fiches.model.indicators import Factsheet, Provenance, SankeyModel
 
 
 def _sankey_json(model: SankeyModel) -> dict:
@@ -24,6 +24,13 @@ def _sankey_json(model: SankeyModel) -> dict:
             for l in model.links
         ],
     }
+
+
+def period_document(provenance: Provenance) -> dict | None:
+    """What the figures cover when it is the last four quarters (--period 12m); None for a calendar year."""
+    if not provenance.period:
+        return None
+    return {"label": provenance.period_label, "quarters": provenance.period, "provisional": not provenance.final}
 
 
 def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
@@ -57,9 +64,7 @@ def sidecar(fs: Factsheet, charts: dict[str, Chart]) -> dict:
     document = {
         "territory": {"level": fs.territory.level, "code": fs.territory.code, "name": fs.territory.name, "slug": fs.territory.slug},
         "year": fs.year,
-        # What the figures cover: the calendar year, or the last four quarters (--period 12m).
-        "period": {"label": fs.provenance.period_label, "quarters": fs.period,
-                   "provisional": not fs.provenance.final} if fs.provenance.period else None,
+        "period": period_document(fs.provenance),
         "sample": fs.is_sample,
         "exports": flow(fs.exports),
         "imports": flow(fs.imports),

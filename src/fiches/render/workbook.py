@@ -20,7 +20,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from fiches.atomic import write_synced
 from fiches.model import formatting
-from fiches.model.indicators import Factsheet
+from fiches.model.indicators import Factsheet, Provenance
 from fiches.sources.store import quarters_text
 
 #: Cell formats: amounts stay exact euros, shown in millions with one decimal; shares are fractions
@@ -212,6 +212,11 @@ class _DatedZip(zipfile.ZipFile):
             self.writestr(arcname or os.path.basename(filename), handle.read(), compress_type, compresslevel)
 
 
+def data_label(provenance: Provenance) -> str:
+    """What a workbook's read-me says its figures cover: "données 2024", or the period's label."""
+    return provenance.period_label if provenance.period else f"données {provenance.year}"
+
+
 def readme(fs: Factsheet, sheet) -> None:
     """The first sheet: what the workbook holds, where it comes from, its units and definitions."""
     origin = fs.provenance
@@ -221,7 +226,7 @@ def readme(fs: Factsheet, sheet) -> None:
         for p in origin.publications
     )
     rows = [
-        ["Document", f"Les indicateurs clés : commerce extérieur – {fs.territory.name} – {fs.provenance.period_label if fs.provenance.period else f'données {fs.year}'}"],
+        ["Document", f"Les indicateurs clés : commerce extérieur – {fs.territory.name} – {data_label(fs.provenance)}"],
         ["Source", "Échantillon synthétique au format des fichiers des douanes : chiffres fictifs" if fs.is_sample else
          "Douanes françaises (DGDDI), statistiques régionales et départementales du commerce extérieur"],
         ["Licence", "Licence ouverte Etalab 2.0 ; citer « source : douanes françaises »"],

@@ -20,16 +20,16 @@ from fiches.sources.store import (
     Manifest,
     YearData,
     describe,
+    latest_span,
     load_manifest,
     quarters_path,
     quarters_text,
     read_labels,
     read_period,
     read_quarters,
-    read_year,
     read_span,
+    read_year,
     read_year_totals,
-    latest_span,
     span_text,
 )
 
@@ -120,7 +120,7 @@ def _load(settings: Settings, source: str, year: int | None, period: str = "anne
 
 def _load_span(settings: Settings, manifest: Manifest, source: str) -> Selected:
     """The last four quarters of the rolling publication, against the same four quarters a year earlier."""
-    if not any(d.get("kind") == ROLLING for d in manifest.datasets.values()):
+    if not _has_rolling(manifest):
         raise DataError("--period 12m demande la dernière publication des douanes (fichier CPF4PAYS), absente du cache : "
                         "lancez « fiches fetch » (sans --year), ou construisez avec --source sample")
     span = latest_span(manifest)
@@ -138,6 +138,11 @@ def _load_span(settings: Settings, manifest: Manifest, source: str) -> Selected:
                     quarters=quarters, quarters_file=quarters_file)
 
 
+def _has_rolling(manifest: Manifest) -> bool:
+    """Whether a rolling publication (the customs' "dernière publication") is cached."""
+    return any(d.get("kind") == ROLLING for d in manifest.datasets.values())
+
+
 def _rolling_sources(manifest: Manifest) -> dict:
     """The provisional publications the latest quarters take, with the quarters of each year taken."""
     items: dict[str, list[dict]] = {}
@@ -151,7 +156,7 @@ def _rolling_sources(manifest: Manifest) -> dict:
 
 def _quarters(manifest: Manifest) -> tuple[object | None, tuple]:
     """The quarterly totals for "Les derniers trimestres": only when a rolling publication is cached."""
-    if not any(d.get("kind") == ROLLING for d in manifest.datasets.values()):
+    if not _has_rolling(manifest):
         return None, ()
     quarters = read_quarters(manifest)
     if quarters is None:

@@ -272,6 +272,11 @@ class YearData:
     meta: dict
     is_sample: bool
 
+    @property
+    def period(self) -> str:
+        """The last four quarters it covers ("T4 2025 – T3 2026", read_span), or "" for a year."""
+        return str(self.meta.get("period", ""))
+
 
 def read_labels(manifest: Manifest) -> Labels:
     path = labels_path(manifest.data_dir / "cache")
@@ -395,13 +400,9 @@ def read_quarters(manifest: Manifest) -> pd.DataFrame | None:
 # -- the last four quarters (build --period 12m) -----------------------------------------------------
 
 
-def period_tag(meta: dict) -> str:
-    """The period in a file or folder name: "T4-2025-T3-2026" for the last four quarters, "" for a year."""
-    span = meta.get("span")
-    if not span:
-        return ""
-    (first_year, first), (last_year, last) = span[0], span[-1]
-    return f"T{first}-{first_year}-T{last}-{last_year}"
+def period_tag(period: str) -> str:
+    """A period ("T4 2025 – T3 2026", see span_text) in a file or folder name: "T4-2025-T3-2026"; "" for none."""
+    return period.replace(" – ", "-").replace(" ", "-")
 
 
 def span_text(span: list[tuple[int, int]]) -> str:
