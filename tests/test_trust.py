@@ -588,3 +588,31 @@ def test_a_lock_held_by_a_thread_of_this_process_is_released_on_error(settings):
     thread.start()
     thread.join(5)
     assert done.is_set()
+
+
+def test_an_interruption_python_can_only_drop_is_not_printed(monkeypatch):
+    """A signal that lands in a weakref callback or a finalizer is dropped by Python with a traceback on
+    stderr ("Exception ignored in"); it is recorded and raised again later, so it is kept silent."""
+    import gc
+    import weakref
+
+    from fiches import errors
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", errors.quiet_unraisable(reported.append))
+
+    class Thing:
+        pass
+
+    def interrupted(_):
+        raise errors.Interrupted(signal.SIGTERM)
+
+    def broken(_):
+        raise ValueError("a real bug")
+
+    for callback in (interrupted, broken):
+        thing = Thing()
+        ref = weakref.ref(thing, callback)  # noqa: F841 - kept alive until the object goes
+        del thing
+        gc.collect()
+    assert [type(u.exc_value) for u in reported] == [ValueError]

@@ -1,5 +1,10 @@
 """Errors a user can cause. The CLI prints them as one line and exits non-zero; bugs still raise."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 
 class FichesError(Exception):
     """Base class for errors caused by input, network or environment, not by a bug."""
@@ -53,6 +58,17 @@ def on_signal(signum: int, frame: object) -> None:
     """A signal handler: remember the interruption, then raise it where the command is."""
     _received.append(signum)
     raise Interrupted(signum)
+
+
+def quiet_unraisable(default: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A sys.unraisablehook that keeps silent on an interruption raised where Python can only drop it
+    (a weakref callback, a finalizer): it is recorded, and raise_if_interrupted raises it again."""
+
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            default(unraisable)
+
+    return hook
 
 
 def raise_if_interrupted() -> None:

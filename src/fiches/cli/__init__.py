@@ -338,4 +338,5 @@ def list_(
 def main() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, errors.on_signal)
+    sys.unraisablehook = errors.quiet_unraisable(sys.unraisablehook)
     app(prog_name="fiches")
